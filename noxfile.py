@@ -1,0 +1,113 @@
+"""Development sessions. `nox` runs lint, typecheck, tests and integration; `nox -s bench` too.
+
+Every environment is built by uv against constraints/tfx116-py311.txt, so the heavy
+TensorFlow-family wheels are downloaded once per machine and linked into each environment in
+seconds. Each package is tested in an environment holding only itself, its declared
+dependencies and the headrace packages it depends on: a missing dependency fails its tests.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CONSTRAINTS = str(ROOT / "constraints" / "tfx116-py311.txt")
+PYTHON = "3.11"
+
+
+def _dev_pin(name: str) -> str:
+    for line in (ROOT / "tools" / "requirements-dev.txt").read_text().splitlines():
+        if line.split("==")[0].strip() == name:
+            return line.strip()
+    raise LookupError(f"{name} is not pinned in tools/requirements-dev.txt")
+
+
+def _packages() -> dict[str, Path]:
+    """Distribution name -> package directory, for every packages/*/pyproject.toml."""
+    found = {}
+    for pyproject in sorted(ROOT.glob("packages/*/pyproject.toml")):
+        name = tomllib.loads(pyproject.read_text())["project"]["name"]
+        found[name] = pyproject.parent
+    return found
+
+
+PACKAGES = _packages()
+PACKAGE_DIRS = [p.name for p in PACKAGES.values()]
+
+
+def _local_closure(directory: Path) -> list[Path]:
+    """The package and every headrace package it depends on, dependencies first."""
+    order: list[Path] = []
+
+    def visit(d: Path) -> None:
+        if d in order:
+            return
+        project = tomllib.loads((d / "pyproject.toml").read_text())["project"]
+        for requirement in project.get("dependencies", []):
+            name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
+            if name in PACKAGES:
+                visit(PACKAGES[name])
+        order.append(d)
+
+    visit(directory)
+    return order
+
+
+def _install_packages(session: nox.Session, directory: Path, extra: str = "test") -> None:
+    closure = _local_closure(directory)
+    args = ["-c", CONSTRAINTS]
+    for d in closure:
+        target = f"{d.relative_to(ROOT)}[{extra}]" if d == directory else str(d.relative_to(ROOT))
+        args += ["-e", target]
+    session.install(*args, _dev_pin("pytest"))
+
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "typecheck", "tests", "integration"]
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install(_dev_pin("ruff"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict on the core."""
+    session.install(_dev_pin("mypy"))
+    _install_packages(session, PACKAGES["headrace-core"])
+    session.run("mypy", "packages/core/src")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("package", PACKAGE_DIRS, ids=PACKAGE_DIRS)
+def tests(session: nox.Session, package: str) -> None:
+    """One package's tests, in an environment with only that package and its dependencies."""
+    directory = ROOT / "packages" / package
+    _install_packages(session, directory)
+    session.run("pytest", str(directory / "tests"), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Cross-package tests, with the fixture plugins installed as a third party would."""
+    _install_packages(session, PACKAGES["headrace-core"])
+    plugins = sorted(
+        str(p.parent) for p in (ROOT / "integration_tests" / "plugins").glob("*/pyproject.toml")
+    )
+    session.install("-c", CONSTRAINTS, *plugins)
+    session.run("pytest", "integration_tests", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks; figures are printed side by side and written to bench-results/."""
+    _install_packages(session, PACKAGES["headrace-core"])
+    session.run("python", "tools/bench/run.py", *session.posargs)

@@ -1,0 +1,139 @@
+"""The executor contract: TFX's ``Do(input_dict, output_dict, exec_properties)`` plus a context.
+
+Executors are referenced by ``"module:attr"`` strings and imported only when a node runs, so
+defining, compiling or inspecting a pipeline never imports TensorFlow or Beam.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from headrace_core.artifacts import Artifact
+
+__all__ = [
+    "BaseExecutor",
+    "ExecutorContext",
+    "import_ref",
+    "load_executor_class",
+    "object_ref",
+]
+
+
+@dataclass(frozen=True)
+class ExecutorContext:
+    """What an executor may know about the run around it."""
+
+    pipeline_name: str = ""
+    pipeline_root: str = ""
+    run_id: str = ""
+    node_id: str = ""
+    execution_id: int | None = None
+    tmp_dir: str = ""
+    beam_pipeline_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+class BaseExecutor:
+    """Base of every executor. Subclasses implement :meth:`Do`."""
+
+    def __init__(self, context: ExecutorContext | None = None) -> None:
+        self._context = context or ExecutorContext()
+
+    @property
+    def context(self) -> ExecutorContext:
+        return self._context
+
+    def Do(  # noqa: N802 - TFX's name, so ported executors keep working
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement Do()")
+
+    def _get_tmp_dir(self) -> str:
+        if self._context.tmp_dir:
+            os.makedirs(self._context.tmp_dir, exist_ok=True)
+            return self._context.tmp_dir
+        return tempfile.mkdtemp(prefix="headrace-")
+
+    def _get_beam_pipeline_args(self) -> list[str]:
+        return list(self._context.beam_pipeline_args)
+
+
+def object_ref(obj: Any) -> str:
+    """The ``"module:qualname"`` reference that :func:`import_ref` resolves back to ``obj``."""
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not module or not qualname:
+        raise ValueError(f"{obj!r} has no module and qualified name to reference it by")
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        raise ValueError(
+            f"{module}.{qualname} is defined in a local scope; define it at module level "
+            "so it can be imported by name when the node runs"
+        )
+    return f"{module}:{qualname}"
+
+
+def import_ref(ref: str, *, source_file: str | None = None) -> Any:
+    """Import ``"module:attr[.attr...]"``.
+
+    ``source_file`` is a fallback for modules that are not importable by name, such as a
+    pipeline file loaded by path: the module is then executed from that file under its name.
+    """
+    module_name, sep, attr_path = ref.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise ValueError(f"invalid reference {ref!r}: expected 'module:attribute'")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        if not source_file or (e.name != module_name.split(".")[0] and e.name != module_name):
+            raise
+        module = _import_from_file(module_name, source_file)
+    obj: Any = module
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError(
+                f"cannot resolve {ref!r}: module {module_name!r} has no attribute {attr_path!r}"
+            ) from None
+    return obj
+
+
+def _import_from_file(module_name: str, source_file: str) -> Any:
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    if not os.path.isfile(source_file):
+        raise ModuleNotFoundError(
+            f"module {module_name!r} is not importable and its source file {source_file!r} "
+            "does not exist",
+            name=module_name,
+        )
+    spec = importlib.util.spec_from_file_location(module_name, source_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load module {module_name!r} from {source_file!r}")
+    module = importlib.util.module_from_spec(spec)
+    # Siblings of the file import each other by name, as they do when the file runs as a script.
+    directory = os.path.dirname(os.path.abspath(source_file))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def load_executor_class(ref: str, *, source_file: str | None = None) -> type[BaseExecutor]:
+    obj = import_ref(ref, source_file=source_file)
+    if not (isinstance(obj, type) and callable(getattr(obj, "Do", None))):
+        raise TypeError(f"executor {ref!r} is not a class with a Do() method")
+    return obj

@@ -1,0 +1,87 @@
+"""Load a pipeline from a Python file that defines ``pipeline`` or ``create_pipeline()``."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import Any
+
+from headrace_core.dsl import Pipeline
+from headrace_core.errors import HeadraceError, PipelineFileError
+
+__all__ = ["load_pipeline_file"]
+
+
+def _module_name(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = stem if stem.isidentifier() else "_headrace_pipeline"
+    existing = sys.modules.get(name)
+    if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") != path:
+        # Never shadow an unrelated module (a pipeline file called json.py, say).
+        name = f"_headrace_pipeline_{abs(hash(path)):x}"
+    return name
+
+
+def load_pipeline_file(path: str) -> Pipeline:
+    """Import ``path`` and return its pipeline; every failure is one clear PipelineFileError."""
+    path = os.path.abspath(path)
+    if not os.path.exists(path):
+        raise PipelineFileError(f"{path}: no such pipeline file")
+    if not os.path.isfile(path):
+        raise PipelineFileError(f"{path}: not a file")
+    name = _module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PipelineFileError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    # As when the file runs as a script: its siblings import by name.
+    directory = os.path.dirname(path)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except HeadraceError as e:
+        del sys.modules[name]
+        raise PipelineFileError(f"{path}: {e}") from e
+    except BaseException as e:
+        del sys.modules[name]
+        raise PipelineFileError(f"{path}: raised on import: {_describe(e, path)}") from e
+
+    found: Any = getattr(module, "pipeline", None)
+    if found is None:
+        factory = getattr(module, "create_pipeline", None)
+        if factory is None:
+            raise PipelineFileError(
+                f"{path}: defines neither a module-level `pipeline` nor a `create_pipeline()` "
+                "function"
+            )
+        if not callable(factory):
+            raise PipelineFileError(f"{path}: create_pipeline is not a function")
+        try:
+            found = factory()
+        except HeadraceError as e:
+            raise PipelineFileError(f"{path}: create_pipeline(): {e}") from e
+        except Exception as e:
+            raise PipelineFileError(f"{path}: create_pipeline() raised {_describe(e, path)}") from e
+        what = "create_pipeline() returned"
+    else:
+        what = "`pipeline` is"
+    if not isinstance(found, Pipeline):
+        raise PipelineFileError(f"{path}: {what} a {type(found).__name__}, not a Pipeline")
+    return found
+
+
+def _describe(error: BaseException, path: str) -> str:
+    """``ExcType: message (line N)``, with the line in the pipeline file where it happened."""
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(error, SyntaxError) and error.lineno:
+        line = error.lineno
+    text = f"{type(error).__name__}: {error}"
+    return f"{text} (line {line})" if line else text

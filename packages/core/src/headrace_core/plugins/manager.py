@@ -1,0 +1,243 @@
+"""Loads plugins and fills the registries.
+
+Plugins come from the ``headrace`` entry-point group. Each is imported and registered on its
+own: one that fails is recorded as a :class:`PluginLoadError` naming its distribution and the
+cause, and everything else keeps working.
+
+Environment:
+
+- ``HEADRACE_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry points (the core's own types remain).
+- ``HEADRACE_PLUGINS=name,dist,...``: load only these entry points or distributions.
+- ``HEADRACE_TRACE_PLUGINS=1``: print each plugin load and hook call to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from headrace_core.__about__ import __version__
+from headrace_core.errors import PluginLoadError
+from headrace_core.plugins import spec
+from headrace_core.plugins.registry import (
+    ArtifactTypeRegistry,
+    ComponentRegistry,
+    OrchestratorRegistry,
+    Provenance,
+    Registry,
+)
+
+__all__ = [
+    "ENV_ALLOW",
+    "ENV_DISABLE_AUTOLOAD",
+    "ENV_TRACE",
+    "PluginInfo",
+    "PluginManager",
+    "get_plugin_manager",
+    "reset_plugin_manager",
+]
+
+ENTRY_POINT_GROUP = "headrace"
+ENV_DISABLE_AUTOLOAD = "HEADRACE_DISABLE_PLUGIN_AUTOLOAD"
+ENV_ALLOW = "HEADRACE_PLUGINS"
+ENV_TRACE = "HEADRACE_TRACE_PLUGINS"
+
+# Artifact types first: component checks may look them up.
+_HOOK_ORDER = (
+    ("headrace_register_artifact_types", "artifact_types"),
+    ("headrace_register_components", "components"),
+    ("headrace_register_orchestrators", "orchestrators"),
+)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+class PluginManager:
+    """The registries, filled by the built-in plugin and every plugin that loads."""
+
+    def __init__(
+        self,
+        *,
+        autoload: bool | None = None,
+        allow: Iterable[str] | None = None,
+        plugins: Sequence[tuple[str, Any, str]] = (),
+        trace: bool | None = None,
+    ) -> None:
+        """``plugins``: extra ``(name, object, distribution)`` triples, for tests and embedding."""
+        self._pm = pluggy.PluginManager(spec.PROJECT_NAME)
+        self._pm.add_hookspecs(spec)
+        self.artifact_types = ArtifactTypeRegistry()
+        self.components = ComponentRegistry()
+        self.orchestrators = OrchestratorRegistry()
+        self.errors: list[PluginLoadError] = []
+        self._provenance: dict[str, Provenance] = {}
+        self._builtin: set[str] = set()
+        self._trace = _truthy(os.environ.get(ENV_TRACE)) if trace is None else trace
+
+        from headrace_core.plugins import builtin
+
+        self._add(
+            "headrace-core", builtin, Provenance("headrace-core", "headrace-core", __version__)
+        )
+        self._builtin.add("headrace-core")
+        if autoload is None:
+            autoload = not _truthy(os.environ.get(ENV_DISABLE_AUTOLOAD))
+        if allow is None and os.environ.get(ENV_ALLOW):
+            allow = [a for a in os.environ[ENV_ALLOW].split(",") if a.strip()]
+        if autoload:
+            self._load_entry_points(allow)
+        for name, obj, distribution in plugins:
+            self._add(name, obj, Provenance(name, distribution, "0"))
+        self._run_hooks()
+
+    # Loading -------------------------------------------------------------------------------
+
+    def _say(self, message: str) -> None:
+        if self._trace:
+            print(f"headrace plugins: {message}", file=sys.stderr)
+
+    def _load_entry_points(self, allow: Iterable[str] | None) -> None:
+        allowed = {_normalize(a) for a in allow} if allow is not None else None
+        seen: set[tuple[str, str]] = set()
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else "unknown"
+            version = dist.version if dist is not None else "unknown"
+            key = (_normalize(dist_name), ep.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            if allowed is not None and not ({_normalize(ep.name), _normalize(dist_name)} & allowed):
+                self._say(f"skipping {ep.name!r} from {dist_name} (not in {ENV_ALLOW})")
+                continue
+            provenance = Provenance(ep.name, dist_name, version)
+            try:
+                obj = ep.load()
+            except Exception as e:  # a broken plugin must not take the others down
+                self._fail(provenance, e, "import")
+                continue
+            self._add(ep.name, obj, provenance)
+
+    def _add(self, name: str, obj: Any, provenance: Provenance) -> None:
+        if name in self._provenance:
+            other = self._provenance[name]
+            self._fail(
+                provenance,
+                ValueError(f"a plugin named {name!r} is already loaded from {other.distribution}"),
+                "register",
+            )
+            return
+        try:
+            self._pm.register(obj, name=name)
+            unknown = [c.name for c in self._pm.get_hookcallers(obj) or [] if not c.has_spec()]
+            if unknown:
+                self._pm.unregister(obj)
+                raise ValueError(
+                    f"implements unknown hook(s) {', '.join(sorted(unknown))}; "
+                    f"known: {', '.join(n for n, _ in _HOOK_ORDER)}"
+                )
+        except Exception as e:
+            self._fail(provenance, e, "register")
+            return
+        self._provenance[name] = provenance
+        self._say(f"loaded {name!r} from {provenance.distribution} {provenance.version}")
+
+    def _fail(self, provenance: Provenance, cause: BaseException, stage: str) -> None:
+        error = PluginLoadError(provenance.plugin, provenance.distribution, cause, stage)
+        self.errors.append(error)
+        self._say(str(error))
+
+    def _registries(self) -> list[Registry[Any]]:
+        return [self.artifact_types, self.components, self.orchestrators]
+
+    def _run_hooks(self) -> None:
+        failed: set[str] = set()
+        for hook_name, attr in _HOOK_ORDER:
+            registry: Registry[Any] = getattr(self, attr)
+            caller = getattr(self._pm.hook, hook_name)
+            # Call each implementation on its own, so provenance is exact and a failure is
+            # confined to the plugin that raised.
+            for impl in sorted(caller.get_hookimpls(), key=lambda i: self._order(i.plugin_name)):
+                plugin = impl.plugin_name
+                if plugin in failed:
+                    continue
+                provenance = self._provenance[plugin]
+                registry._current = provenance
+                try:
+                    impl.function(**{arg: registry for arg in impl.argnames})
+                except Exception as e:
+                    failed.add(plugin)
+                    for r in self._registries():
+                        r._remove_from(provenance)
+                    self._fail(provenance, e, f"register ({hook_name})")
+                else:
+                    self._say(f"{plugin}: {hook_name} done")
+                finally:
+                    registry._current = None
+
+    def _order(self, plugin: str) -> tuple[int, str]:
+        # Built-ins first, then plugins by name, so duplicate errors blame the newcomer.
+        return (0 if plugin in self._builtin else 1, plugin)
+
+    # Queries -------------------------------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        infos = []
+        for name, provenance in self._provenance.items():
+            obj = self._pm.get_plugin(name)
+            if obj is None:
+                continue
+            hooks = tuple(sorted(c.name for c in self._pm.get_hookcallers(obj) or []))
+            infos.append(
+                PluginInfo(
+                    name,
+                    provenance.distribution,
+                    provenance.version,
+                    hooks,
+                    name in self._builtin,
+                )
+            )
+        return sorted(infos, key=lambda p: (not p.builtin, p.name))
+
+    def provider_of(self, component: type) -> Provenance | None:
+        """The distribution that registered ``component``, if any plugin did."""
+        entry = self.components.find(component) if isinstance(component, type) else None
+        return entry.provenance if entry is not None else None
+
+
+_manager: PluginManager | None = None
+
+
+def get_plugin_manager() -> PluginManager:
+    """The process-wide plugin manager, loaded on first use."""
+    global _manager
+    if _manager is None:
+        _manager = PluginManager()
+    return _manager
+
+
+def reset_plugin_manager(manager: PluginManager | None = None) -> None:
+    """Replace (or drop, to reload lazily) the process-wide manager; for tests and embedding."""
+    global _manager
+    _manager = manager

@@ -1,0 +1,141 @@
+"""Typed registries handed to plugin hooks. They validate, refuse duplicates, record provenance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from headrace_core.artifacts import Artifact
+from headrace_core.component import BaseComponent
+from headrace_core.errors import ComponentDefinitionError, DuplicateRegistrationError
+
+__all__ = [
+    "ArtifactTypeRegistry",
+    "ComponentRegistry",
+    "Entry",
+    "OrchestratorRegistry",
+    "OrchestratorSpec",
+    "Provenance",
+    "Registry",
+]
+
+T = TypeVar("T")
+
+_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who registered an entry: the plugin's name and its distribution."""
+
+    plugin: str
+    distribution: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    name: str
+    value: T
+    provenance: Provenance
+
+
+class Registry(Generic[T]):
+    """Name -> value, stamped with the plugin that registered it."""
+
+    kind = "entry"
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry[T]] = {}
+        self._current: Provenance | None = None
+
+    def _register(self, name: str, value: T) -> None:
+        if self._current is None:
+            raise RuntimeError(f"{self.kind}s can only be registered from a plugin hook")
+        existing = self._entries.get(name)
+        if existing is not None:
+            if existing.value is value and existing.provenance == self._current:
+                return
+            raise DuplicateRegistrationError(
+                f"{self.kind} {name!r} is registered twice: by {existing.provenance.distribution} "
+                f"(plugin {existing.provenance.plugin!r}) and by {self._current.distribution} "
+                f"(plugin {self._current.plugin!r})"
+            )
+        self._entries[name] = Entry(name, value, self._current)
+
+    def get(self, name: str) -> T:
+        try:
+            return self._entries[name].value
+        except KeyError:
+            raise KeyError(
+                f"no {self.kind} named {name!r}; registered: {', '.join(sorted(self._entries))}"
+            ) from None
+
+    def entry(self, name: str) -> Entry[T]:
+        return self._entries[name]
+
+    def entries(self) -> list[Entry[T]]:
+        return sorted(self._entries.values(), key=lambda e: e.name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _remove_from(self, provenance: Provenance) -> None:
+        for name in [n for n, e in self._entries.items() if e.provenance == provenance]:
+            del self._entries[name]
+
+
+class ArtifactTypeRegistry(Registry[type[Artifact]]):
+    kind = "artifact type"
+
+    def add(self, artifact_type: type[Artifact]) -> None:
+        if not (isinstance(artifact_type, type) and issubclass(artifact_type, Artifact)):
+            raise TypeError(f"expected an Artifact subclass, got {artifact_type!r}")
+        name = artifact_type.TYPE_NAME
+        if not (isinstance(name, str) and _NAME.match(name)):
+            raise TypeError(f"artifact type {artifact_type.__qualname__} has no valid TYPE_NAME")
+        self._register(name, artifact_type)
+
+
+class ComponentRegistry(Registry[type[BaseComponent]]):
+    kind = "component"
+
+    def add(self, component: type[BaseComponent]) -> None:
+        if not (isinstance(component, type) and issubclass(component, BaseComponent)):
+            raise TypeError(f"expected a BaseComponent subclass, got {component!r}")
+        try:
+            component.check_definition()
+        except ComponentDefinitionError as e:
+            raise TypeError(str(e)) from None
+        self._register(component.__name__, component)
+
+    def find(self, component: type[BaseComponent]) -> Entry[type[BaseComponent]] | None:
+        entry = self._entries.get(component.__name__)
+        return entry if entry is not None and entry.value is component else None
+
+
+@dataclass(frozen=True)
+class OrchestratorSpec:
+    name: str
+    runner: str
+    description: str = ""
+
+
+class OrchestratorRegistry(Registry[OrchestratorSpec]):
+    kind = "orchestrator"
+
+    def add(self, name: str, *, runner: str, description: str = "") -> None:
+        if not (isinstance(name, str) and _NAME.match(name)):
+            raise TypeError(f"invalid orchestrator name {name!r}")
+        if not (isinstance(runner, str) and _REF.match(runner)):
+            raise TypeError(f"orchestrator {name!r}: runner must be a 'module:attr' string")
+        self._register(name, OrchestratorSpec(name, runner, description))
