@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -97,6 +98,312 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+# Running ---------------------------------------------------------------------------------------
+
+_SYMBOLS = {
+    "queued": "queued",
+    "running": "running",
+    "complete": "done",
+    "cached": "cached",
+    "failed": "FAILED",
+    "skipped": "skipped",
+    "not_run": "not run",
+}
+
+
+def _split_nodes(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [n for v in values for n in v.split(",") if n]
+
+
+def _load_document(args: argparse.Namespace) -> dict[str, Any]:
+    from headrace_core import ir
+    from headrace_core.pipeline_file import load_pipeline_file
+
+    document = ir.compile(load_pipeline_file(args.pipeline_file))
+    if getattr(args, "pipeline_root", None):
+        document["pipeline"]["root"] = os.path.abspath(args.pipeline_root)
+    return document
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from headrace_core.orchestration.local import LocalDagRunner, NodeEvent
+
+    document = _load_document(args)
+    start = time.monotonic()
+    width = max(len(n["id"]) for n in document["nodes"])
+    quiet = args.json
+
+    def show(event: NodeEvent) -> None:
+        if quiet or event.status == "queued":
+            return
+        label = _SYMBOLS.get(event.status, event.status)
+        took = f"{event.duration:7.2f}s" if event.status not in ("running",) else " " * 8
+        detail = f"  {event.message}" if event.message and event.status != "complete" else ""
+        print(
+            f"[{time.monotonic() - start:7.1f}s] {event.node_id.ljust(width)}  {label:8} {took}{detail}",
+            flush=True,
+        )
+
+    runner = LocalDagRunner(
+        max_parallel=args.max_parallel,
+        isolation=args.isolation,
+        metadata_url=args.metadata,
+        on_event=show,
+    )
+    from_nodes, to_nodes = _split_nodes(args.from_nodes), _split_nodes(args.to_nodes)
+    if args.dry_run:
+        plan = runner.plan(document, from_nodes=from_nodes, to_nodes=to_nodes)
+        if args.json:
+            _print_json(
+                [
+                    {
+                        "node_id": p.node_id,
+                        "status": p.status,
+                        "reason": p.reason,
+                        "cache_key": p.cache_key,
+                    }
+                    for p in plan
+                ]
+            )
+            return 0
+        print(f"plan for {document['pipeline']['name']!r} (nothing is run):")
+        for p in plan:
+            print(f"  {p.node_id.ljust(width)}  {p.status:8} {p.reason}")
+        cached = sum(1 for p in plan if p.status == "cached")
+        print(f"{cached} of {len(plan)} nodes predicted cached")
+        return 0
+    if not quiet:
+        print(
+            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes, metadata in {runner._url(document)}",
+            flush=True,
+        )
+    result = runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        counts: dict[str, int] = {}
+        for r in result.results.values():
+            counts[r.status] = counts.get(r.status, 0) + 1
+        if result.not_run:
+            counts["not run"] = len(result.not_run)
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        print(f"run {result.run_id}: {summary} in {result.duration:.1f}s")
+    if not result.succeeded:
+        for node_id in result.failed_nodes:
+            failure = result.results[node_id]
+            print(
+                f"headrace: error: node {node_id!r} failed: {failure.message or failure.error}",
+                file=sys.stderr,
+            )
+            if failure.error and args.verbose:
+                print(failure.error, file=sys.stderr)
+        print(
+            f"headrace: details: headrace runs show {result.run_id} --metadata {result.metadata_url}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# Inspection --------------------------------------------------------------------------------------
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from headrace_core.errors import HeadraceError
+    from headrace_core.metadata import MetadataStore, default_metadata_url
+
+    url = args.metadata or os.environ.get("HEADRACE_METADATA")
+    if not url and args.pipeline_root:
+        url = default_metadata_url(args.pipeline_root)
+    if not url:
+        raise HeadraceError(
+            "say which metadata store to read: --metadata URL, --pipeline-root DIR or HEADRACE_METADATA"
+        )
+    if url.startswith("sqlite:"):
+        path = "/" + url[len("sqlite://") :].lstrip("/")
+        if not os.path.exists(path):
+            raise HeadraceError(f"no metadata store at {path}")
+    return MetadataStore(url)
+
+
+def _when(ts: Any) -> str:
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+        if isinstance(ts, (int, float))
+        else "-"
+    )
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from headrace_core import history
+
+    store = _store(args)
+    if args.runs_command == "list":
+        rows = history.run_list(store, args.pipeline, args.limit)
+        if args.json:
+            _print_json(rows)
+            return 0
+        for r in rows:
+            counts = ", ".join(f"{v} {k}" for k, v in sorted(r["executions"].items()))
+            print(
+                f"{r['run_id']}  {r['pipeline']}  {r['status']:<10}  {_when(r['started_at'])}  {counts}"
+            )
+        if not rows:
+            print("no runs")
+        return 0
+    details = history.run_details(store, args.run_id, args.pipeline)
+    if args.json:
+        _print_json(details)
+        return 0
+    print(
+        f"run {details['run_id']} of {details['pipeline']!r}: {details['status']}, started {_when(details['started_at'])}"
+    )
+    width = max([len(r["node_id"]) for r in details["nodes"]] + [4])
+    for r in details["nodes"]:
+        took = f"{r['duration']:7.2f}s" if r.get("duration") is not None else ""
+        line = f"  {r['node_id'].ljust(width)}  {r['status']:9} {took}"
+        if r.get("execution_id"):
+            line += f"  execution {r['execution_id']}"
+        if r.get("outputs"):
+            line += "  outputs " + ", ".join(f"{k}={v}" for k, v in sorted(r["outputs"].items()))
+        if r.get("message"):
+            line += f"  ({r['message']})"
+        print(line)
+        if r.get("error"):
+            for err in str(r["error"]).strip().splitlines()[-6:]:
+                print(f"      {err}")
+    return 0
+
+
+def _cmd_artifacts(args: argparse.Namespace) -> int:
+    from headrace_core import history
+
+    rows = history.artifact_list(_store(args), args.type, args.limit)
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        producer = r["producer"]
+        made = f"{producer['node_id']} (run {producer['run_id']})" if producer else "-"
+        print(f"{r['id']:>6}  {r['type']:<18} {r['state']:<8} {made:<40} {r['uri']}")
+    if not rows:
+        print("no artifacts")
+    return 0
+
+
+def _cmd_lineage(args: argparse.Namespace) -> int:
+    from headrace_core import history
+
+    direction = "downstream" if args.downstream else "upstream"
+    graph = history.lineage(_store(args), args.artifact_id, direction)
+    if args.json:
+        _print_json(graph)
+        return 0
+    arts = graph["artifacts"]
+
+    def label(artifact_id: int) -> str:
+        a = arts[artifact_id]
+        return f"{a['type']} #{artifact_id} ({a['uri']})"
+
+    print(label(args.artifact_id))
+    arrow = "<-" if direction == "upstream" else "->"
+    for step in graph["steps"]:
+        pad = "  " * step["depth"]
+        print(
+            f"{pad}{arrow} {step['node_id']} (execution {step['execution_id']}, run {step['run_id']})"
+        )
+        for artifact_id in step["inputs"] if direction == "upstream" else step["outputs"]:
+            print(f"{pad}   {label(artifact_id)}")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from headrace_core import history
+
+    result = history.diff_runs(_store(args), args.run_a, args.run_b, args.pipeline)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result['pipeline']}: {result['run_a']} -> {result['run_b']}")
+    for r in result["nodes"]:
+        if r["reran"]:
+            why = "; ".join(r["reasons"]) or "re-ran (no recorded key to compare)"
+            print(f"  {r['node_id']}: re-ran: {why}")
+        elif r["status_b"] != r["status_a"]:
+            print(f"  {r['node_id']}: {r['status_a']} -> {r['status_b']}")
+        else:
+            print(f"  {r['node_id']}: {r['status_b']}, unchanged")
+        for key, change in r["changed_outputs"].items():
+            print(f"      output {key!r}: {change['a']} -> {change['b']}")
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from headrace_core import cache as cache_mod
+    from headrace_core.errors import HeadraceError
+    from headrace_core.launcher import predict_node
+    from headrace_core.metadata import NODE_CONTEXT, MetadataStore, custom, default_metadata_url
+    from headrace_core.orchestration.local import _ReadOnlySession
+
+    document = _load_document(args)
+    nodes = {n["id"]: n for n in document["nodes"]}
+    if args.node not in nodes:
+        raise HeadraceError(f"no node {args.node!r} in the pipeline; nodes: {', '.join(nodes)}")
+    url = (
+        args.metadata
+        or document["pipeline"].get("metadata_connection_config")
+        or default_metadata_url(document["pipeline"]["root"])
+    )
+    store = MetadataStore(url)
+    session = _ReadOnlySession(document, store, list(nodes))
+    prediction = predict_node(session, args.node, {})
+    ctx = store.get_context(NODE_CONTEXT, f"{document['pipeline']['name']}.{args.node}")
+    last = None
+    if ctx is not None:
+        for e in store.executions_in_context(ctx.id, limit=200):
+            if custom(e, "status") in ("complete", "cached") and custom(e, "cache_key_parts"):
+                last = e
+                break
+    changes = []
+    if last is not None and prediction.parts is not None:
+        changes = cache_mod.diff_parts(
+            json.loads(custom(last, "cache_key_parts")), prediction.parts
+        )
+    if args.json:
+        _print_json(
+            {
+                "node_id": args.node,
+                "prediction": prediction.status,
+                "reason": prediction.reason,
+                "cache_key": prediction.cache_key,
+                "last_execution": last.id if last is not None else None,
+                "last_run": custom(last, "run_id") if last is not None else None,
+                "changes": changes,
+            }
+        )
+        return 0
+    if prediction.status == "cached":
+        print(f"{args.node}: would be cached ({prediction.reason})")
+    elif last is None:
+        print(f"{args.node}: would run: no earlier successful execution ({prediction.reason})")
+    elif prediction.parts is None:
+        print(f"{args.node}: would run: {prediction.reason}")
+    else:
+        print(f"{args.node}: would run; since execution {last.id} (run {custom(last, 'run_id')}):")
+        for change in changes or [
+            "nothing in the key changed, but its outputs are gone or cache is off"
+        ]:
+            print(f"  - {change}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from headrace_core.__about__ import __version__
 
@@ -124,6 +431,98 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the document against the IR's JSON Schema (needs jsonschema)",
     )
     p.set_defaults(handler=_cmd_compile)
+
+    p = sub.add_parser("run", help="run a pipeline with the local runner")
+    p.add_argument("pipeline_file", metavar="PIPELINE_FILE")
+    p.add_argument("--pipeline-root", metavar="DIR", help="override the pipeline's root")
+    p.add_argument(
+        "--metadata", metavar="URL", help="metadata store URL (default: SQLite in the root)"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the plan with predicted cache hits"
+    )
+    p.add_argument(
+        "--from-nodes",
+        action="append",
+        metavar="NODE[,NODE]",
+        help="run these and what depends on them",
+    )
+    p.add_argument(
+        "--to-nodes",
+        action="append",
+        metavar="NODE[,NODE]",
+        help="run these and what they depend on",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="re-execute only what failed or never finished in this run",
+    )
+    p.add_argument(
+        "--max-parallel", type=int, metavar="N", help="nodes run at once (default: cores)"
+    )
+    p.add_argument("--isolation", choices=("in-process", "subprocess"), default="in-process")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON instead of progress"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="print full tracebacks of failures")
+    p.set_defaults(handler=_cmd_run)
+
+    def store_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--metadata", metavar="URL", help="metadata store URL (or HEADRACE_METADATA)"
+        )
+        p.add_argument("--pipeline-root", metavar="DIR", help="read the SQLite store in this root")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("runs", help="list runs or show one")
+    runs = p.add_subparsers(dest="runs_command", metavar="list|show")
+    runs.required = True
+    q = runs.add_parser("list", help="recent runs")
+    store_options(q)
+    q.add_argument("--pipeline", help="only this pipeline")
+    q.add_argument("--limit", type=int, default=20)
+    q.set_defaults(handler=_cmd_runs)
+    q = runs.add_parser("show", help="one run, node by node, with errors")
+    q.add_argument("run_id", metavar="RUN_ID")
+    store_options(q)
+    q.add_argument("--pipeline", help="pipeline name, if run ids are ambiguous")
+    q.set_defaults(handler=_cmd_runs)
+
+    p = sub.add_parser("artifacts", help="list artifacts")
+    p.add_argument("artifacts_command", choices=("list",), metavar="list")
+    store_options(p)
+    p.add_argument("--type", metavar="T", help="only artifacts of this type")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=_cmd_artifacts)
+
+    p = sub.add_parser(
+        "lineage", help="trace an artifact back to its inputs or forward to what used it"
+    )
+    p.add_argument("artifact_id", type=int, metavar="ARTIFACT_ID")
+    direction = p.add_mutually_exclusive_group()
+    direction.add_argument("--upstream", action="store_true", help="where it came from (default)")
+    direction.add_argument("--downstream", action="store_true", help="what was made from it")
+    store_options(p)
+    p.set_defaults(handler=_cmd_lineage)
+
+    p = sub.add_parser("diff", help="which nodes re-ran between two runs, and why")
+    p.add_argument("run_a", metavar="RUN_A")
+    p.add_argument("run_b", metavar="RUN_B")
+    store_options(p)
+    p.add_argument("--pipeline", help="pipeline name, if run ids are ambiguous")
+    p.set_defaults(handler=_cmd_diff)
+
+    p = sub.add_parser("cache", help="explain caching")
+    cache = p.add_subparsers(dest="cache_command", metavar="why")
+    cache.required = True
+    q = cache.add_parser("why", help="would NODE be cached now, and if not, what changed")
+    q.add_argument("pipeline_file", metavar="PIPELINE_FILE")
+    q.add_argument("node", metavar="NODE")
+    q.add_argument("--pipeline-root", metavar="DIR", help="override the pipeline's root")
+    q.add_argument("--metadata", metavar="URL")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(handler=_cmd_cache)
     return parser
 
 

@@ -85,13 +85,21 @@ def _provider(provenance: Any) -> dict[str, str] | None:
     return {"distribution": provenance.distribution, "version": provenance.version}
 
 
+def _ref(obj: Any, where: str) -> str:
+    """``object_ref(obj)``, failing with an IRError naming ``where`` (a class defined locally)."""
+    try:
+        return object_ref(obj)
+    except ValueError as e:
+        raise IRError(f"{where}: {e}") from None
+
+
 def _compile_artifact_type(cls: type[Artifact], manager: PluginManager) -> dict[str, Any]:
     entry = None
     if cls.TYPE_NAME in manager.artifact_types:
         candidate = manager.artifact_types.entry(cls.TYPE_NAME)
         entry = candidate if candidate.value is cls else None
     return {
-        "class": object_ref(cls),
+        "class": _ref(cls, f"artifact type {cls.TYPE_NAME!r}"),
         "properties": {k: v.value for k, v in sorted(cls.PROPERTIES.items())},
         "provider": _provider(entry.provenance if entry else None),
     }
@@ -103,9 +111,10 @@ def _note_type(
     name = cls.TYPE_NAME
     known = artifact_types.setdefault(name, cls)
     if known is not cls:
+        where = f"node {node.id!r}"
         raise IRError(
-            f"node {node.id!r}: two different classes use artifact type name {name!r}: "
-            f"{object_ref(known)} and {object_ref(cls)}"
+            f"{where}: two different classes use artifact type name {name!r}: "
+            f"{_ref(known, where)} and {_ref(cls, where)}"
         )
     return name
 
@@ -144,7 +153,7 @@ def _compile_node(
         cls = type(node)
         spec = cls.SPEC_CLASS
         provenance = manager.provider_of(cls)
-        doc["class"] = object_ref(cls)
+        doc["class"] = _ref(cls, f"node {node.id!r}")
         doc["executor"] = cls.executor_ref()
         doc["provider"] = _provider(provenance)
         doc["source_file"] = None if provenance is not None else _source_file(cls)
@@ -152,6 +161,8 @@ def _compile_node(
             k: spec.PARAMETERS[k].to_json(v) for k, v in sorted(node.exec_properties.items())
         }
         doc["parameter_types"] = {k: p.label for k, p in sorted(spec.PARAMETERS.items())}
+        for key in doc["inputs"]:
+            doc["inputs"][key]["optional"] = spec.INPUTS[key].optional
         for key, declared in spec.OUTPUTS.items():
             doc["outputs"][key]["optional"] = declared.optional
             doc["outputs"][key]["allow_empty"] = declared.allow_empty
@@ -222,6 +233,10 @@ def load(document: Mapping[str, Any] | str, *, plugins: PluginManager | None = N
         raise IRError(
             f"unsupported ir_version {version!r}: this headrace-core reads {_MAJOR}.x documents"
         )
+    if not isinstance(document.get("pipeline"), Mapping) or not isinstance(
+        document.get("nodes"), list
+    ):
+        raise IRError("not an IR document: it needs a `pipeline` object and a `nodes` list")
     manager = plugins or get_plugin_manager()
     built: dict[str, BaseNode] = {}
 
@@ -240,8 +255,10 @@ def load(document: Mapping[str, Any] | str, *, plugins: PluginManager | None = N
             )
         return out
 
-    for spec in document.get("nodes", []):
-        node_id = spec["id"]
+    for index, spec in enumerate(document["nodes"]):
+        node_id = spec.get("id") if isinstance(spec, Mapping) else None
+        if not isinstance(node_id, str):
+            raise IRError(f"nodes[{index}] has no string `id`")
         try:
             inputs = {k: channel(v, node_id) for k, v in spec.get("inputs", {}).items()}
             node = _load_node(spec, inputs, document, manager)

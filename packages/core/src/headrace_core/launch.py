@@ -1,0 +1,72 @@
+"""Standalone node entry point: ``python -m headrace_core.launch --ir FILE --node ID --run-id RUN
+--metadata URL``.
+
+Runs one node of one pipeline run, exactly as the local runner does in-process; the Airflow,
+Kubeflow and Beam adapters call this. Exit status: 0 when the node completed, was cached or
+was skipped (or had already finished in this run), 1 when it failed, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m headrace_core.launch", description=__doc__)
+    parser.add_argument("--ir", required=True, help="the compiled pipeline (JSON)")
+    parser.add_argument("--node", required=True, help="node id to run")
+    parser.add_argument("--run-id", required=True, help="the pipeline run this node belongs to")
+    parser.add_argument(
+        "--metadata", help="metadata URL (default: the pipeline's, or SQLite in its root)"
+    )
+    parser.add_argument("--result-file", help="write the node's result here as JSON")
+    parser.add_argument(
+        "--reuse-latest",
+        action="append",
+        default=[],
+        metavar="NODE",
+        help="take this node's outputs from its latest successful run (partial runs)",
+    )
+    args = parser.parse_args(argv)
+
+    from headrace_core import ir
+    from headrace_core.errors import HeadraceError
+    from headrace_core.launcher import RunSession, Status, launch_node
+    from headrace_core.metadata import MetadataStore, default_metadata_url
+
+    try:
+        with open(args.ir, encoding="utf-8") as f:
+            document = ir.loads(f.read())
+        url = (
+            args.metadata
+            or document["pipeline"].get("metadata_connection_config")
+            or default_metadata_url(document["pipeline"]["root"])
+        )
+        session = RunSession(
+            document, MetadataStore(url), args.run_id, reuse_latest=args.reuse_latest
+        )
+        result = launch_node(session, args.node)
+    except (HeadraceError, OSError) as e:
+        print(f"headrace launch: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, OSError) else 1
+    if result.status == Status.FAILED:
+        print(
+            f"headrace launch: node {args.node!r} failed: {result.error or result.message}",
+            file=sys.stderr,
+        )
+    if args.result_file:
+        tmp = f"{args.result_file}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(result.to_json(), f)
+        os.replace(tmp, args.result_file)
+    return 1 if result.status == Status.FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""ML Metadata: connection by URL, type registration, contexts and busy-retrying calls.
+
+``sqlite:///path/metadata.sqlite`` (the embedded default, ``<pipeline_root>/metadata.sqlite``)
+or ``mysql://user:password@host:port/database``. ``ml_metadata`` is imported only when a store
+is opened, so defining and compiling pipelines stays fast.
+
+Layout in MLMD:
+
+- context types ``headrace.pipeline`` (name: pipeline name), ``headrace.pipeline_run``
+  (``<pipeline>.<run_id>``), ``headrace.node`` (``<pipeline>.<node_id>``) and ``headrace.cache``
+  (the cache key): every lookup the launcher makes goes through a context found by its unique
+  (type, name) pair, so it costs the same with ten runs in the store as with ten thousand;
+- one execution type per node type, one artifact type per artifact type;
+- INPUT and OUTPUT events with the key and index as path steps. A node that reuses existing
+  artifacts (a cache hit, a resolver, an importer finding its artifact) links them with
+  INTERNAL_OUTPUT, so OUTPUT always names the execution that really produced an artifact.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from headrace_core.artifacts import Artifact, ArtifactState, PropertyType
+from headrace_core.errors import HeadraceError
+
+__all__ = [
+    "CACHE_CONTEXT",
+    "MetadataError",
+    "MetadataStore",
+    "NODE_CONTEXT",
+    "PIPELINE_CONTEXT",
+    "RUN_CONTEXT",
+    "connection_config",
+    "default_metadata_url",
+    "sqlite_metadata_connection_config",
+]
+
+PIPELINE_CONTEXT = "headrace.pipeline"
+RUN_CONTEXT = "headrace.pipeline_run"
+NODE_CONTEXT = "headrace.node"
+CACHE_CONTEXT = "headrace.cache"
+
+T = TypeVar("T")
+
+
+class MetadataError(HeadraceError):
+    """The metadata store cannot be reached or refused an operation."""
+
+
+def default_metadata_url(pipeline_root: str) -> str:
+    return "sqlite:///" + os.path.abspath(os.path.join(pipeline_root, "metadata.sqlite"))
+
+
+def sqlite_metadata_connection_config(path: str) -> str:
+    """TFX's helper name; returns the URL headrace pipelines take."""
+    return "sqlite:///" + os.path.abspath(path)
+
+
+def connection_config(url: str) -> Any:
+    """An MLMD ``ConnectionConfig`` for ``url``."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///abs/path (and SQLAlchemy's sqlite:////abs/path) are absolute;
+        # sqlite://rel/path is relative to the working directory.
+        path = url[len("sqlite://") :]
+        if path.startswith("/"):
+            path = "/" + path.lstrip("/")
+        if not path.strip("/"):
+            raise MetadataError(f"metadata URL {url!r} names no file")
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        config.sqlite.filename_uri = os.path.abspath(path)
+        config.sqlite.connection_mode = (
+            metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+        )
+    elif parsed.scheme in ("mysql", "mariadb"):
+        if not parsed.hostname or not parsed.path.strip("/"):
+            raise MetadataError(
+                f"metadata URL {_redact(url)!r}: expected mysql://user:password@host:port/database"
+            )
+        config.mysql.host = parsed.hostname
+        config.mysql.port = parsed.port or 3306
+        config.mysql.database = parsed.path.strip("/")
+        if parsed.username:
+            config.mysql.user = urllib.parse.unquote(parsed.username)
+        if parsed.password:
+            config.mysql.password = urllib.parse.unquote(parsed.password)
+        config.mysql.skip_db_creation = False
+    else:
+        raise MetadataError(
+            f"unsupported metadata URL {_redact(url)!r}: use sqlite:///path or "
+            "mysql://user:password@host:port/database"
+        )
+    return config
+
+
+def _redact(url: str) -> str:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def _is_busy(error: Exception) -> bool:
+    text = str(error).lower()
+    return "database is locked" in text or "busy" in text or "deadlock" in text
+
+
+class MetadataStore:
+    """A thread-safe MLMD connection whose calls retry while the database is busy.
+
+    SQLite allows one writer at a time: two ``headrace run`` processes on one store see
+    "database is locked" now and then, including while the store is opened. Every call here
+    retries with jittered backoff for up to ``busy_timeout`` seconds.
+    """
+
+    def __init__(self, url: str, *, busy_timeout: float = 120.0) -> None:
+        self.url = url
+        self.busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        self._type_ids: dict[tuple[str, str], int] = {}
+        self._type_names: dict[int, str] = {}
+        config = connection_config(url)
+        from ml_metadata.metadata_store import metadata_store
+
+        try:
+            self._store = self._retry(lambda: metadata_store.MetadataStore(config))
+        except MetadataError:
+            raise
+        except Exception as e:
+            raise MetadataError(f"cannot open metadata store {_redact(url)}: {e}") from e
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.01
+        while True:
+            try:
+                return fn()
+            except Exception as e:
+                if not _is_busy(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``store.<method>(*args, **kwargs)`` under the lock, retried while busy."""
+        fn = getattr(self._store, method)
+        with self._lock:
+            return self._retry(lambda: fn(*args, **kwargs))
+
+    @property
+    def raw(self) -> Any:
+        """The underlying ``ml_metadata`` store, for queries this wrapper does not offer."""
+        return self._store
+
+    # Types ---------------------------------------------------------------------------------
+
+    def artifact_type_id(self, name: str, properties: Mapping[str, str] | None = None) -> int:
+        key = ("artifact", name)
+        if key not in self._type_ids:
+            from ml_metadata.proto import metadata_store_pb2 as pb
+
+            t = pb.ArtifactType(name=name)
+            for prop, kind in (properties or {}).items():
+                t.properties[prop] = getattr(pb, str(kind))
+            self._type_ids[key] = self.call("put_artifact_type", t, can_add_fields=True)
+        return self._type_ids[key]
+
+    def execution_type_id(self, name: str) -> int:
+        key = ("execution", name)
+        if key not in self._type_ids:
+            from ml_metadata.proto import metadata_store_pb2 as pb
+
+            self._type_ids[key] = self.call(
+                "put_execution_type", pb.ExecutionType(name=name), can_add_fields=True
+            )
+        return self._type_ids[key]
+
+    def context_type_id(self, name: str) -> int:
+        key = ("context", name)
+        if key not in self._type_ids:
+            from ml_metadata.proto import metadata_store_pb2 as pb
+
+            self._type_ids[key] = self.call(
+                "put_context_type", pb.ContextType(name=name), can_add_fields=True
+            )
+        return self._type_ids[key]
+
+    # Contexts ------------------------------------------------------------------------------
+
+    def get_context(self, type_name: str, name: str) -> Any | None:
+        return self.call("get_context_by_type_and_name", type_name, name)
+
+    def context_proto(self, type_name: str, name: str, **custom: Any) -> Any:
+        """A context proto to pass to ``put_execution`` (created there if missing)."""
+        from ml_metadata.proto import metadata_store_pb2 as pb
+
+        ctx = pb.Context(type_id=self.context_type_id(type_name), name=name)
+        for k, v in custom.items():
+            set_value(ctx.custom_properties[k], v)
+        return ctx
+
+    def ensure_context(self, type_name: str, name: str, **custom: Any) -> Any:
+        existing = self.get_context(type_name, name)
+        if existing is not None:
+            return existing
+        ctx = self.context_proto(type_name, name, **custom)
+        try:
+            [ctx.id] = self.call("put_contexts", [ctx])
+        except Exception as e:
+            if "exist" not in str(e).lower():
+                raise
+            found = self.get_context(type_name, name)
+            if found is None:
+                raise
+            return found
+        return ctx
+
+    def update_context(self, ctx: Any, **custom: Any) -> None:
+        for k, v in custom.items():
+            set_value(ctx.custom_properties[k], v)
+        self.call("put_contexts", [ctx])
+
+    # Queries -------------------------------------------------------------------------------
+
+    def executions_in_context(
+        self, context_id: int, *, limit: int | None = None, newest_first: bool = True
+    ) -> list[Any]:
+        from ml_metadata.metadata_store import metadata_store
+
+        options = metadata_store.ListOptions(
+            limit=limit, order_by=metadata_store.OrderByField.ID, is_asc=not newest_first
+        )
+        return list(self.call("get_executions_by_context", context_id, list_options=options))
+
+    def events(self, execution_ids: Iterable[int]) -> list[Any]:
+        ids = list(execution_ids)
+        return list(self.call("get_events_by_execution_ids", ids)) if ids else []
+
+    def artifacts(self, artifact_ids: Iterable[int]) -> list[Any]:
+        ids = list(artifact_ids)
+        return list(self.call("get_artifacts_by_id", ids)) if ids else []
+
+    def artifact_type_name(self, type_id: int) -> str:
+        if type_id not in self._type_names:
+            for t in self.call("get_artifact_types_by_id", [type_id]):
+                self._type_names[t.id] = t.name
+        return self._type_names[type_id]
+
+
+# Values ------------------------------------------------------------------------------------
+
+
+def set_value(value_proto: Any, value: Any) -> None:
+    """Set an MLMD ``Value`` from a Python int, float, str or bool."""
+    if isinstance(value, bool):
+        value_proto.int_value = int(value)
+    elif isinstance(value, int):
+        value_proto.int_value = value
+    elif isinstance(value, float):
+        value_proto.double_value = value
+    else:
+        value_proto.string_value = str(value)
+
+
+def get_value(value_proto: Any) -> Any:
+    kind = value_proto.WhichOneof("value")
+    if kind == "int_value":
+        return value_proto.int_value
+    if kind == "double_value":
+        return value_proto.double_value
+    if kind == "string_value":
+        return value_proto.string_value
+    if kind == "bool_value":
+        return int(value_proto.bool_value)
+    return None
+
+
+def custom(proto: Any, key: str, default: Any = None) -> Any:
+    if key in proto.custom_properties:
+        return get_value(proto.custom_properties[key])
+    return default
+
+
+_STATE_TO_PB = {
+    ArtifactState.UNKNOWN: 0,
+    ArtifactState.PENDING: 1,
+    ArtifactState.LIVE: 2,
+    ArtifactState.MARKED_FOR_DELETION: 3,
+    ArtifactState.DELETED: 4,
+    ArtifactState.ABANDONED: 5,
+    ArtifactState.REFERENCE: 6,
+}
+_PB_TO_STATE = {v: k for k, v in _STATE_TO_PB.items()}
+
+
+def artifact_to_proto(artifact: Artifact, type_id: int) -> Any:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    proto = pb.Artifact(type_id=type_id, uri=artifact.uri, state=_STATE_TO_PB[artifact.state])
+    if artifact.id is not None:
+        proto.id = artifact.id
+    for key, value in artifact.properties.items():
+        set_value(proto.properties[key], value)
+    for key, value in artifact.custom_properties.items():
+        set_value(proto.custom_properties[key], value)
+    return proto
+
+
+def artifact_from_proto(proto: Any, cls: type[Artifact]) -> Artifact:
+    declared = cls.PROPERTIES
+    props: dict[str, Any] = {}
+    for key, value in proto.properties.items():
+        v = get_value(value)
+        if key in declared and v is not None:
+            props[key] = float(v) if declared[key] is PropertyType.DOUBLE else v
+    customs = {k: get_value(v) for k, v in proto.custom_properties.items()}
+    artifact = cls(
+        proto.uri,
+        id=proto.id,
+        state=_PB_TO_STATE.get(proto.state, ArtifactState.UNKNOWN),
+        properties=props,
+        custom_properties={k: v for k, v in customs.items() if v is not None},
+    )
+    return artifact

@@ -1,0 +1,393 @@
+"""The local runner, headrace's embedded default: a DAG scheduler over the launcher.
+
+Independent nodes run concurrently (``max_parallel``, default the number of cores). A failed
+node stops its downstream nodes; independent branches finish. Partial runs (``from_nodes``,
+``to_nodes``) reuse the latest outputs of the nodes they do not run; ``resume`` re-executes
+only what failed or never finished in an earlier run. With ``isolation="subprocess"`` each
+node runs through ``python -m headrace_core.launch``, the entry point other orchestrators use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from headrace_core.dsl import Pipeline
+from headrace_core.errors import HeadraceError
+from headrace_core.launcher import (
+    NodeResult,
+    Prediction,
+    RunSession,
+    Status,
+    launch_node,
+    predict_node,
+)
+from headrace_core.metadata import MetadataStore, default_metadata_url
+
+__all__ = ["LocalDagRunner", "NodeEvent", "RunResult", "new_run_id", "select_nodes"]
+
+ISOLATIONS = ("in-process", "subprocess")
+
+
+def new_run_id() -> str:
+    """Sortable and unique: ``20261126T213000-1a2b3c``."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass(frozen=True)
+class NodeEvent:
+    """Progress of one node: queued, running, then a final status."""
+
+    node_id: str
+    status: str  # queued, running, complete, cached, failed, skipped, not_run
+    duration: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class RunResult:
+    pipeline_name: str
+    run_id: str
+    metadata_url: str
+    results: dict[str, NodeResult] = field(default_factory=dict)
+    not_run: dict[str, str] = field(default_factory=dict)
+    duration: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.not_run and all(r.status in Status.FINISHED for r in self.results.values())
+
+    @property
+    def failed_nodes(self) -> list[str]:
+        return [n for n, r in self.results.items() if r.status == Status.FAILED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline_name,
+            "run_id": self.run_id,
+            "metadata": self.metadata_url,
+            "succeeded": self.succeeded,
+            "duration": round(self.duration, 6),
+            "nodes": {k: v.to_json() for k, v in self.results.items()},
+            "not_run": self.not_run,
+        }
+
+
+def _closure(start: Collection[str], edges: Mapping[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(edges.get(node, []))
+    return seen
+
+
+def select_nodes(
+    ir: Mapping[str, Any],
+    from_nodes: Collection[str] | None = None,
+    to_nodes: Collection[str] | None = None,
+) -> list[str]:
+    """Node ids a partial run executes, in IR order: downstream of ``from_nodes`` and upstream
+    of ``to_nodes`` (both included)."""
+    nodes = [n["id"] for n in ir["nodes"]]
+    known = set(nodes)
+    for name in [*(from_nodes or []), *(to_nodes or [])]:
+        if name not in known:
+            raise HeadraceError(f"no node {name!r} in the pipeline; nodes: {', '.join(nodes)}")
+    selected = set(nodes)
+    if from_nodes:
+        selected &= _closure(from_nodes, {n["id"]: n["downstream"] for n in ir["nodes"]})
+    if to_nodes:
+        selected &= _closure(to_nodes, {n["id"]: n["upstream"] for n in ir["nodes"]})
+    return [n for n in nodes if n in selected]
+
+
+class LocalDagRunner:
+    """Runs a pipeline on this machine, recording everything in ML Metadata."""
+
+    def __init__(
+        self,
+        *,
+        max_parallel: int | None = None,
+        isolation: str = "in-process",
+        metadata_url: str | None = None,
+        on_event: Callable[[NodeEvent], None] | None = None,
+        python: str | None = None,
+    ) -> None:
+        if isolation not in ISOLATIONS:
+            raise HeadraceError(f"isolation must be one of {', '.join(ISOLATIONS)}")
+        if max_parallel is not None and max_parallel < 1:
+            raise HeadraceError("max_parallel must be at least 1")
+        self.max_parallel = max_parallel or os.cpu_count() or 1
+        self.isolation = isolation
+        self.metadata_url = metadata_url
+        self.on_event = on_event or (lambda event: None)
+        self.python = python or sys.executable
+        self._event_lock = threading.Lock()
+
+    def _emit(self, event: NodeEvent) -> None:
+        with self._event_lock:
+            self.on_event(event)
+
+    # Preparation ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _document(pipeline: Pipeline | Mapping[str, Any]) -> dict[str, Any]:
+        from headrace_core import ir
+
+        if isinstance(pipeline, Pipeline):
+            return ir.compile(pipeline)
+        return dict(pipeline)
+
+    def _url(self, document: Mapping[str, Any]) -> str:
+        return (
+            self.metadata_url
+            or document["pipeline"].get("metadata_connection_config")
+            or default_metadata_url(document["pipeline"]["root"])
+        )
+
+    def open_session(
+        self,
+        pipeline: Pipeline | Mapping[str, Any],
+        *,
+        run_id: str | None = None,
+        reuse_latest: Collection[str] = (),
+    ) -> RunSession:
+        document = self._document(pipeline)
+        os.makedirs(document["pipeline"]["root"], exist_ok=True)
+        store = MetadataStore(self._url(document))
+        return RunSession(document, store, run_id or new_run_id(), reuse_latest=reuse_latest)
+
+    # Planning ------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        pipeline: Pipeline | Mapping[str, Any],
+        *,
+        from_nodes: Collection[str] | None = None,
+        to_nodes: Collection[str] | None = None,
+    ) -> list[Prediction]:
+        """What a run would do now: each node's predicted status, without running anything."""
+        document = self._document(pipeline)
+        selected = select_nodes(document, from_nodes, to_nodes)
+        reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
+        os.makedirs(document["pipeline"]["root"], exist_ok=True)
+        store = MetadataStore(self._url(document))
+        session = _ReadOnlySession(document, store, reused)
+        predicted: dict[str, Prediction] = {}
+        for node_id in selected:
+            predicted[node_id] = predict_node(session, node_id, predicted)  # type: ignore[arg-type]
+        return [predicted[n] for n in selected]
+
+    # Running -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        pipeline: Pipeline | Mapping[str, Any],
+        *,
+        run_id: str | None = None,
+        from_nodes: Collection[str] | None = None,
+        to_nodes: Collection[str] | None = None,
+        resume: str | None = None,
+    ) -> RunResult:
+        started = time.monotonic()
+        document = self._document(pipeline)
+        if resume and (from_nodes or to_nodes):
+            raise HeadraceError(
+                "--resume re-runs what an earlier run left unfinished; it takes no node selection"
+            )
+        selected = select_nodes(document, from_nodes, to_nodes)
+        reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
+        if resume:
+            run_id = resume
+        session = self.open_session(document, run_id=run_id, reuse_latest=reused)
+        if resume and session.run_ctx.id and not _run_has_executions(session):
+            raise HeadraceError(
+                f"run {resume!r} of pipeline {session.pipeline_name!r} does not exist"
+            )
+        result = RunResult(session.pipeline_name, session.run_id, session.store.url)
+        ir_path = self._ir_file(session) if self.isolation == "subprocess" else None
+
+        nodes = {n["id"]: n for n in document["nodes"]}
+        pending = list(selected)
+        done: dict[str, str] = {}
+        if resume:
+            for node_id in list(pending):
+                status, _ = session.node_state(node_id)
+                if status in Status.FINISHED:
+                    done[node_id] = status
+                    pending.remove(node_id)
+                    result.results[node_id] = NodeResult(
+                        node_id, status, message="finished before resume"
+                    )
+                    self._emit(NodeEvent(node_id, status, 0.0, "finished before the resume"))
+        for node_id in pending:
+            self._emit(NodeEvent(node_id, "queued"))
+
+        running: dict[Future[NodeResult], str] = {}
+        with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
+            while pending or running:
+                blocked = []
+                for node_id in list(pending):
+                    ups = [u for u in nodes[node_id]["upstream"] if u in selected]
+                    failed_up = [u for u in ups if u in done and done[u] not in Status.FINISHED]
+                    failed_up += [u for u in ups if u in result.not_run]
+                    if failed_up:
+                        pending.remove(node_id)
+                        reason = f"upstream node {failed_up[0]!r} did not succeed"
+                        result.not_run[node_id] = reason
+                        self._emit(NodeEvent(node_id, "not_run", 0.0, reason))
+                        blocked.append(node_id)
+                        continue
+                    if all(u in done for u in ups) and len(running) < self.max_parallel:
+                        pending.remove(node_id)
+                        future = pool.submit(self._launch, session, node_id, ir_path)
+                        running[future] = node_id
+                if blocked:
+                    continue  # a newly blocked node may block others: re-scan before waiting
+                if not running:
+                    if pending:  # cannot happen on a valid DAG; never spin
+                        raise HeadraceError(f"nodes {pending} can never run")
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    node_id = running.pop(future)
+                    node_result = future.result()
+                    result.results[node_id] = node_result
+                    done[node_id] = node_result.status
+                    self._emit(
+                        NodeEvent(
+                            node_id,
+                            node_result.status,
+                            node_result.duration,
+                            node_result.message,
+                        )
+                    )
+        result.duration = time.monotonic() - started
+        session.store.update_context(
+            session.run_ctx,
+            status="succeeded" if result.succeeded else "failed",
+            finished_at=time.time(),
+        )
+        return result
+
+    def _launch(self, session: RunSession, node_id: str, ir_path: str | None) -> NodeResult:
+        if ir_path is None:
+            try:
+                return launch_node(
+                    session, node_id, on_start=lambda n: self._emit(NodeEvent(n, "running"))
+                )
+            except HeadraceError as e:
+                return NodeResult(node_id, Status.FAILED, error=str(e), message=str(e))
+        return self._launch_subprocess(session, node_id, ir_path)
+
+    def _ir_file(self, session: RunSession) -> str:
+        from headrace_core import ir
+
+        directory = os.path.join(session.pipeline_root, ".headrace", "runs", session.run_id)
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, "pipeline.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(ir.dumps(session.ir))
+        return path
+
+    def _launch_subprocess(self, session: RunSession, node_id: str, ir_path: str) -> NodeResult:
+        self._emit(NodeEvent(node_id, "running"))
+        started = time.monotonic()
+        with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
+            result_file = handle.name
+        try:
+            proc = subprocess.run(
+                [
+                    self.python,
+                    "-m",
+                    "headrace_core.launch",
+                    "--ir",
+                    ir_path,
+                    "--node",
+                    node_id,
+                    "--run-id",
+                    session.run_id,
+                    "--metadata",
+                    session.store.url,
+                    "--result-file",
+                    result_file,
+                ],
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                with open(result_file, encoding="utf-8") as f:
+                    data = json.load(f)
+            except (OSError, ValueError):
+                data = None
+        finally:
+            os.unlink(result_file)
+        if data is None:
+            message = f"node process exited with status {proc.returncode} and left no result"
+            return NodeResult(
+                node_id,
+                Status.FAILED,
+                duration=time.monotonic() - started,
+                error=message,
+                message=message,
+            )
+        return NodeResult(
+            node_id,
+            data["status"],
+            data.get("execution_id"),
+            time.monotonic() - started,
+            error=data.get("error"),
+            message=data.get("message", ""),
+        )
+
+
+def _run_has_executions(session: RunSession) -> bool:
+    return bool(session.store.executions_in_context(session.run_ctx.id, limit=1))
+
+
+class _ReadOnlySession(RunSession):
+    """A session for predictions: it reads the store and creates no run."""
+
+    def __init__(
+        self, ir: Mapping[str, Any], store: MetadataStore, reused: Collection[str]
+    ) -> None:
+        self.ir = ir
+        self.store = store
+        self.run_id = "(dry run)"
+        self.pipeline_name = ir["pipeline"]["name"]
+        self.pipeline_root = ir["pipeline"]["root"]
+        self.nodes = {n["id"]: n for n in ir["nodes"]}
+        self._classes = {}
+        self._lock = threading.Lock()
+        self._protos = {}
+        self._node_ctx = {}
+        self.reuse_latest = frozenset(n["id"] for n in ir["nodes"])  # everything from history
+        from headrace_core.metadata import PIPELINE_CONTEXT
+
+        self.pipeline_ctx = store.get_context(PIPELINE_CONTEXT, self.pipeline_name)
+
+    def latest_in_run(self, node_id: str) -> Any | None:
+        return None
+
+    def node_ctx(self, node_id: str) -> Any:
+        from headrace_core.metadata import NODE_CONTEXT
+
+        ctx = self.store.get_context(NODE_CONTEXT, f"{self.pipeline_name}.{node_id}")
+        if ctx is None:
+            from ml_metadata.proto import metadata_store_pb2 as pb
+
+            return pb.Context(id=-1)
+        return ctx
