@@ -142,7 +142,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         took = f"{event.duration:7.2f}s" if event.status not in ("running",) else " " * 8
         detail = f"  {event.message}" if event.message and event.status != "complete" else ""
         print(
-            f"[{time.monotonic() - start:7.1f}s] {event.node_id.ljust(width)}  {label:8} {took}{detail}",
+            f"[{time.monotonic() - start:7.1f}s] {event.node_id.ljust(width)}  "
+            f"{label:8} {took}{detail}",
             flush=True,
         )
 
@@ -176,7 +177,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     if not quiet:
         print(
-            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes, metadata in {runner._url(document)}",
+            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes, "
+            f"metadata in {runner.metadata_url_for(document)}",
             flush=True,
         )
     result = runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume)
@@ -200,7 +202,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if failure.error and args.verbose:
                 print(failure.error, file=sys.stderr)
         print(
-            f"headrace: details: headrace runs show {result.run_id} --metadata {result.metadata_url}",
+            f"headrace: details: headrace runs show {result.run_id} "
+            f"--metadata {result.metadata_url}",
             file=sys.stderr,
         )
         return 1
@@ -224,7 +227,8 @@ def _store(args: argparse.Namespace) -> Any:
         url = default_metadata_url(args.pipeline_root)
     if not url:
         raise HeadraceError(
-            "say which metadata store to read: --metadata URL, --pipeline-root DIR or HEADRACE_METADATA"
+            "say which metadata store to read: --metadata URL, --pipeline-root DIR or "
+            "HEADRACE_METADATA"
         )
     if url.startswith("sqlite:"):
         path = "/" + url[len("sqlite://") :].lstrip("/")
@@ -253,7 +257,8 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         for r in rows:
             counts = ", ".join(f"{v} {k}" for k, v in sorted(r["executions"].items()))
             print(
-                f"{r['run_id']}  {r['pipeline']}  {r['status']:<10}  {_when(r['started_at'])}  {counts}"
+                f"{r['run_id']}  {r['pipeline']}  {r['status']:<10}  "
+                f"{_when(r['started_at'])}  {counts}"
             )
         if not rows:
             print("no runs")
@@ -263,7 +268,8 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         _print_json(details)
         return 0
     print(
-        f"run {details['run_id']} of {details['pipeline']!r}: {details['status']}, started {_when(details['started_at'])}"
+        f"run {details['run_id']} of {details['pipeline']!r}: {details['status']}, "
+        f"started {_when(details['started_at'])}"
     )
     width = max([len(r["node_id"]) for r in details["nodes"]] + [4])
     for r in details["nodes"]:
@@ -317,7 +323,8 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
     for step in graph["steps"]:
         pad = "  " * step["depth"]
         print(
-            f"{pad}{arrow} {step['node_id']} (execution {step['execution_id']}, run {step['run_id']})"
+            f"{pad}{arrow} {step['node_id']} "
+            f"(execution {step['execution_id']}, run {step['run_id']})"
         )
         for artifact_id in step["inputs"] if direction == "upstream" else step["outputs"]:
             print(f"{pad}   {label(artifact_id)}")

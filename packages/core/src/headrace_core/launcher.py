@@ -528,11 +528,15 @@ def launch_node(
     try:
         upstream, skipped_by = _gather_upstream(session, node)
         if skipped_by is not None:
-            reason = f"upstream node {skipped_by!r} was skipped"
-            return result(Status.SKIPPED, session.record_skipped(node, reason), message=reason)
-        reason = _check_conditions(node, upstream)
-        if reason is not None:
-            return result(Status.SKIPPED, session.record_skipped(node, reason), message=reason)
+            skip_reason = f"upstream node {skipped_by!r} was skipped"
+            return result(
+                Status.SKIPPED, session.record_skipped(node, skip_reason), message=skip_reason
+            )
+        condition = _check_conditions(node, upstream)
+        if condition is not None:
+            return result(
+                Status.SKIPPED, session.record_skipped(node, condition), message=condition
+            )
         inputs = _inputs_from(node, upstream)
     except LaunchError as e:
         return _record_failure(session, node, None, {}, str(e), started)
@@ -625,13 +629,13 @@ def _run_component(
     if _cache_enabled(session, node):
         hit = _lookup_cache(session, node, key)
         if hit is not None:
-            cached_from, outputs = hit
+            cached_from, cached_outputs = hit
             execution_id = session.record_linked(
                 node,
                 "CACHED",
                 Status.CACHED,
                 inputs,
-                outputs,
+                cached_outputs,
                 cache_key=key,
                 cache_key_parts=parts_json,
                 cached_from=cached_from.id,
@@ -642,7 +646,7 @@ def _run_component(
                 execution_id,
                 time.monotonic() - started,
                 message=f"outputs of execution {cached_from.id}",
-                outputs=outputs,
+                outputs=cached_outputs,
             )
 
     if on_start is not None:
@@ -842,8 +846,8 @@ def _resolve(session: RunSession, node: Mapping[str, Any]) -> dict[str, list[Art
                 if not isinstance(span, int):
                     continue
                 best = by_span.get(span)
-                version = artifact.properties.get("version") or 0
-                if best is None or version > (best.properties.get("version") or 0):
+                version = int(artifact.properties.get("version") or 0)
+                if best is None or version > int(best.properties.get("version") or 0):
                     by_span[span] = artifact
             spans = sorted(by_span)
             start = body.get("start_span_number", 0)

@@ -151,7 +151,7 @@ class LocalDagRunner:
             return ir.compile(pipeline)
         return dict(pipeline)
 
-    def _url(self, document: Mapping[str, Any]) -> str:
+    def metadata_url_for(self, document: Mapping[str, Any]) -> str:
         return (
             self.metadata_url
             or document["pipeline"].get("metadata_connection_config")
@@ -167,7 +167,7 @@ class LocalDagRunner:
     ) -> RunSession:
         document = self._document(pipeline)
         os.makedirs(document["pipeline"]["root"], exist_ok=True)
-        store = MetadataStore(self._url(document))
+        store = MetadataStore(self.metadata_url_for(document))
         return RunSession(document, store, run_id or new_run_id(), reuse_latest=reuse_latest)
 
     # Planning ------------------------------------------------------------------------------
@@ -184,11 +184,11 @@ class LocalDagRunner:
         selected = select_nodes(document, from_nodes, to_nodes)
         reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
         os.makedirs(document["pipeline"]["root"], exist_ok=True)
-        store = MetadataStore(self._url(document))
+        store = MetadataStore(self.metadata_url_for(document))
         session = _ReadOnlySession(document, store, reused)
         predicted: dict[str, Prediction] = {}
         for node_id in selected:
-            predicted[node_id] = predict_node(session, node_id, predicted)  # type: ignore[arg-type]
+            predicted[node_id] = predict_node(session, node_id, predicted)
         return [predicted[n] for n in selected]
 
     # Running -------------------------------------------------------------------------------
