@@ -358,9 +358,12 @@ class ValueArtifact(Artifact):
 
     def write(self, value: Any) -> None:
         self.check_value(value)
+        data = self.encode(value)
+        # Hold the value as read() would return it: a Float written as 3 holds 3.0.
+        value = self.decode(data)
         os.makedirs(self.uri, exist_ok=True)
         with open(self.value_path, "wb") as f:
-            f.write(self.encode(value))
+            f.write(data)
         self._value = value
         self._has_value = True
         if isinstance(value, (bool, int, float)) or (

@@ -72,6 +72,24 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 1 if (args.strict and manager.errors) else 0
 
 
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``path`` whole or not at all; a failure is one clear error, with no temp file left."""
+    from headrace_core.errors import HeadraceError
+
+    if os.path.isdir(path):
+        raise HeadraceError(f"{path}: is a directory; give a file name")
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise HeadraceError(f"cannot write {path}: {e.strerror or e}") from e
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
     from headrace_core import ir
     from headrace_core.pipeline_file import load_pipeline_file
@@ -84,12 +102,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        directory = os.path.dirname(os.path.abspath(args.output))
-        os.makedirs(directory, exist_ok=True)
-        tmp = f"{args.output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, args.output)
+        _write_atomically(args.output, text)
         print(
             f"compiled {pipeline.pipeline_name!r} ({len(pipeline.components)} nodes) "
             f"to {args.output}",

@@ -408,7 +408,12 @@ class BaseComponent(BaseNode):
     def executor_ref(cls) -> str:
         executor = getattr(cls, "EXECUTOR_SPEC", None)
         if isinstance(executor, type):
-            return object_ref(executor)
+            try:
+                return object_ref(executor)
+            except ValueError as e:
+                raise ComponentDefinitionError(
+                    f"component {cls.__qualname__}: EXECUTOR_SPEC: {e}"
+                ) from None
         if not (isinstance(executor, str) and _REF_PATTERN.match(executor)):
             raise ComponentDefinitionError(
                 f"component {cls.__qualname__} must set EXECUTOR_SPEC to a 'module:attr' "

@@ -96,13 +96,15 @@ def import_ref(ref: str, *, source_file: str | None = None) -> Any:
             raise
         module = _import_from_file(module_name, source_file)
     obj: Any = module
+    resolved = module_name
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
             raise AttributeError(
-                f"cannot resolve {ref!r}: module {module_name!r} has no attribute {attr_path!r}"
+                f"cannot resolve {ref!r}: {resolved} has no attribute {part!r}"
             ) from None
+        resolved = f"{resolved}.{part}"
     return obj
 
 

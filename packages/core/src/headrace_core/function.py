@@ -45,7 +45,7 @@ from headrace_core.component import (
     ExecutionParameter,
     _strip_optional,
 )
-from headrace_core.errors import ComponentDefinitionError
+from headrace_core.errors import ComponentDefinitionError, InvalidComponentArgumentError
 from headrace_core.executor import BaseExecutor
 
 __all__ = [
@@ -148,10 +148,9 @@ class FunctionExecutor(BaseExecutor):
                 if name in exec_properties:
                     value = exec_properties[name]
                     param = spec.PARAMETERS[name]
-                    if param.is_proto and isinstance(value, str):
-                        from google.protobuf import json_format
-
-                        value = json_format.Parse(value, param.type())
+                    if param.is_proto and value is not None:
+                        # As compiled into the IR (a JSON dict), as JSON text, or a message.
+                        value = param.coerce(value, f"{comp.__name__}: parameter {name!r}")
                     kwargs[name] = value
                 else:
                     kwargs[name] = None if default is inspect.Parameter.empty else default
@@ -282,9 +281,12 @@ def _make_component(func: Callable[..., Any]) -> type[FunctionComponent]:
                 try:
                     if has_default:
                         parameters[name] = ExecutionParameter(inner, default=default)
+                        if default is not None:
+                            # A wrong default fails here, where it is written.
+                            parameters[name].coerce(default, "its default")
                     else:
                         parameters[name] = ExecutionParameter(inner)
-                except ComponentDefinitionError as e:
+                except (ComponentDefinitionError, InvalidComponentArgumentError) as e:
                     raise ComponentDefinitionError(f"{where}: parameter {name!r}: {e}") from None
         else:
             inner, was_optional = _strip_optional(annotation)

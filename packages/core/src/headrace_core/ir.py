@@ -111,10 +111,9 @@ def _note_type(
     name = cls.TYPE_NAME
     known = artifact_types.setdefault(name, cls)
     if known is not cls:
-        where = f"node {node.id!r}"
         raise IRError(
-            f"{where}: two different classes use artifact type name {name!r}: "
-            f"{_ref(known, where)} and {_ref(cls, where)}"
+            f"node {node.id!r}: two different classes use artifact type name {name!r}: "
+            f"{known.__module__}:{known.__qualname__} and {cls.__module__}:{cls.__qualname__}"
         )
     return name
 
@@ -224,9 +223,11 @@ def _artifact_class(
     return cls
 
 
-def load(document: Mapping[str, Any] | str, *, plugins: PluginManager | None = None) -> Pipeline:
+def load(
+    document: Mapping[str, Any] | str | bytes, *, plugins: PluginManager | None = None
+) -> Pipeline:
     """Rebuild the pipeline an IR document describes."""
-    if isinstance(document, str):
+    if isinstance(document, (str, bytes)):
         document = loads(document)
     version = str(document.get("ir_version", ""))
     if version.split(".", maxsplit=1)[0] != _MAJOR:

@@ -45,7 +45,10 @@ def load_pipeline_file(path: str) -> Pipeline:
     except HeadraceError as e:
         del sys.modules[name]
         raise PipelineFileError(f"{path}: {e}") from e
-    except BaseException as e:
+    except KeyboardInterrupt:
+        del sys.modules[name]
+        raise
+    except BaseException as e:  # SystemExit too: a pipeline file must not end the CLI
         del sys.modules[name]
         raise PipelineFileError(f"{path}: raised on import: {_describe(e, path)}") from e
 
@@ -82,6 +85,7 @@ def _describe(error: BaseException, path: str) -> str:
             line = tb.tb_lineno
         tb = tb.tb_next
     if isinstance(error, SyntaxError) and error.lineno:
-        line = error.lineno
+        # str() of a SyntaxError already ends in "(file, line N)": say the line once.
+        return f"{type(error).__name__}: {error.msg} (line {error.lineno})"
     text = f"{type(error).__name__}: {error}"
     return f"{text} (line {line})" if line else text

@@ -134,7 +134,7 @@ class PluginManager:
             provenance = Provenance(ep.name, dist_name, version)
             try:
                 obj = ep.load()
-            except Exception as e:  # a broken plugin must not take the others down
+            except (Exception, SystemExit) as e:  # a broken plugin must not take the others down
                 self._fail(provenance, e, "import")
                 continue
             self._add(ep.name, obj, provenance)
@@ -157,7 +157,7 @@ class PluginManager:
                     f"implements unknown hook(s) {', '.join(sorted(unknown))}; "
                     f"known: {', '.join(n for n, _ in _HOOK_ORDER)}"
                 )
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             self._fail(provenance, e, "register")
             return
         self._provenance[name] = provenance
@@ -186,7 +186,7 @@ class PluginManager:
                 registry._current = provenance
                 try:
                     impl.function(**{arg: registry for arg in impl.argnames})
-                except Exception as e:
+                except (Exception, SystemExit) as e:
                     failed.add(plugin)
                     for r in self._registries():
                         r._remove_from(provenance)
@@ -204,9 +204,10 @@ class PluginManager:
 
     def plugins(self) -> list[PluginInfo]:
         infos = []
+        failed = {(e.plugin, e.distribution) for e in self.errors}
         for name, provenance in self._provenance.items():
             obj = self._pm.get_plugin(name)
-            if obj is None:
+            if obj is None or (name, provenance.distribution) in failed:
                 continue
             hooks = tuple(sorted(c.name for c in self._pm.get_hookcallers(obj) or []))
             infos.append(
