@@ -28,6 +28,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         ("artifact_type", manager.artifact_types),
         ("component", manager.components),
         ("orchestrator", manager.orchestrators),
+        ("viewer", manager.viewers),
     ):
         for entry in registry.entries():
             rows.append(
@@ -424,6 +425,45 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    from headrace_core.errors import HeadraceError
+    from headrace_core.executor import import_ref
+    from headrace_core.plugins import get_plugin_manager
+    from headrace_core.show import ArtifactSummary, artifact_from_store, generic_summary
+
+    store = _store(args)
+    protos = store.artifacts([args.artifact_id])
+    if not protos:
+        raise HeadraceError(f"no artifact {args.artifact_id} in {store.url}")
+    proto = protos[0]
+    type_name = store.artifact_type_name(proto.type_id)
+    artifact = artifact_from_store(store, proto)
+    manager = get_plugin_manager()
+    summary: ArtifactSummary
+    if type_name in manager.viewers:
+        ref = manager.viewers.get(type_name).viewer
+        try:
+            summary = import_ref(ref)(artifact)
+        except Exception as e:
+            raise HeadraceError(f"viewer {ref} for {type_name} failed: {e}") from e
+    else:
+        summary = generic_summary(artifact)
+    if args.json:
+        _print_json(
+            {
+                "artifact": artifact.to_json_dict(),
+                "summary": summary.text,
+                "html": summary.html_path,
+                "data": summary.data,
+            }
+        )
+        return 0
+    print(summary.text)
+    if summary.html_path:
+        print(f"\nHTML view: {summary.html_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from headrace_core.__about__ import __version__
 
@@ -525,6 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     direction.add_argument("--downstream", action="store_true", help="what was made from it")
     store_options(p)
     p.set_defaults(handler=_cmd_lineage)
+
+    p = sub.add_parser("show", help="a readable summary of an artifact (statistics, schema, ...)")
+    p.add_argument("artifact_id", type=int, metavar="ARTIFACT_ID")
+    store_options(p)
+    p.set_defaults(handler=_cmd_show)
 
     p = sub.add_parser("diff", help="which nodes re-ran between two runs, and why")
     p.add_argument("run_a", metavar="RUN_A")

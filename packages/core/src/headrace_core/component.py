@@ -334,6 +334,9 @@ class BaseComponent(BaseNode):
     SPEC_CLASS: ClassVar[type[ComponentSpec]]
     #: ``"module:attr"`` of the executor class (a class is accepted and turned into its reference).
     EXECUTOR_SPEC: ClassVar[str | type]
+    #: Optional ``"module:function"`` run before the cache lookup (see :mod:`headrace_core.driver`).
+    #: Its module must be light: it is imported on every launch, cached or not.
+    DRIVER_SPEC: ClassVar[str | None] = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
@@ -402,6 +405,7 @@ class BaseComponent(BaseNode):
             )
         spec.check()
         cls.executor_ref()
+        cls.driver_ref()
         cls._definition_checked = True  # type: ignore[attr-defined]
 
     @classmethod
@@ -420,6 +424,18 @@ class BaseComponent(BaseNode):
                 f"string, got {executor!r}"
             )
         return executor
+
+    @classmethod
+    def driver_ref(cls) -> str | None:
+        driver = cls.DRIVER_SPEC
+        if driver is None:
+            return None
+        if not (isinstance(driver, str) and _REF_PATTERN.match(driver)):
+            raise ComponentDefinitionError(
+                f"component {cls.__qualname__}: DRIVER_SPEC must be a 'module:function' string, "
+                f"got {driver!r}"
+            )
+        return driver
 
     @property
     def spec(self) -> type[ComponentSpec]:

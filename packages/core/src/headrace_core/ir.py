@@ -154,6 +154,7 @@ def _compile_node(
         provenance = manager.provider_of(cls)
         doc["class"] = _ref(cls, f"node {node.id!r}")
         doc["executor"] = cls.executor_ref()
+        doc["driver"] = cls.driver_ref()
         doc["provider"] = _provider(provenance)
         doc["source_file"] = None if provenance is not None else _source_file(cls)
         doc["parameters"] = {

@@ -18,6 +18,8 @@ from headrace_core.plugins.registry import (
     OrchestratorRegistry,
     OrchestratorSpec,
     Provenance,
+    ViewerRegistry,
+    ViewerSpec,
 )
 from headrace_core.plugins.spec import hookimpl, hookspec
 
@@ -33,6 +35,8 @@ __all__ = [
     "PluginInfo",
     "PluginManager",
     "Provenance",
+    "ViewerRegistry",
+    "ViewerSpec",
     "get_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -31,6 +31,7 @@ from headrace_core.plugins.registry import (
     OrchestratorRegistry,
     Provenance,
     Registry,
+    ViewerRegistry,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ _HOOK_ORDER = (
     ("headrace_register_artifact_types", "artifact_types"),
     ("headrace_register_components", "components"),
     ("headrace_register_orchestrators", "orchestrators"),
+    ("headrace_register_viewers", "viewers"),
 )
 
 
@@ -90,6 +92,7 @@ class PluginManager:
         self.artifact_types = ArtifactTypeRegistry()
         self.components = ComponentRegistry()
         self.orchestrators = OrchestratorRegistry()
+        self.viewers = ViewerRegistry()
         self.errors: list[PluginLoadError] = []
         self._provenance: dict[str, Provenance] = {}
         self._builtin: set[str] = set()
@@ -169,7 +172,7 @@ class PluginManager:
         self._say(str(error))
 
     def _registries(self) -> list[Registry[Any]]:
-        return [self.artifact_types, self.components, self.orchestrators]
+        return [self.artifact_types, self.components, self.orchestrators, self.viewers]
 
     def _run_hooks(self) -> None:
         failed: set[str] = set()

@@ -19,6 +19,8 @@ __all__ = [
     "OrchestratorSpec",
     "Provenance",
     "Registry",
+    "ViewerRegistry",
+    "ViewerSpec",
 ]
 
 T = TypeVar("T")
@@ -139,3 +141,22 @@ class OrchestratorRegistry(Registry[OrchestratorSpec]):
         if not (isinstance(runner, str) and _REF.match(runner)):
             raise TypeError(f"orchestrator {name!r}: runner must be a 'module:attr' string")
         self._register(name, OrchestratorSpec(name, runner, description))
+
+
+@dataclass(frozen=True)
+class ViewerSpec:
+    artifact_type: str
+    viewer: str
+
+
+class ViewerRegistry(Registry[ViewerSpec]):
+    """Artifact type name -> ``"module:function"`` that summarizes such an artifact."""
+
+    kind = "viewer"
+
+    def add(self, artifact_type: str, *, viewer: str) -> None:
+        if not (isinstance(artifact_type, str) and _NAME.match(artifact_type)):
+            raise TypeError(f"invalid artifact type name {artifact_type!r}")
+        if not (isinstance(viewer, str) and _REF.match(viewer)):
+            raise TypeError(f"viewer for {artifact_type!r} must be a 'module:function' string")
+        self._register(artifact_type, ViewerSpec(artifact_type, viewer))

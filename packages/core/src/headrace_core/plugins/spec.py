@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ArtifactTypeRegistry,
         ComponentRegistry,
         OrchestratorRegistry,
+        ViewerRegistry,
     )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "headrace_register_artifact_types",
     "headrace_register_components",
     "headrace_register_orchestrators",
+    "headrace_register_viewers",
     "hookimpl",
     "hookspec",
 ]
@@ -46,3 +48,9 @@ def headrace_register_components(registry: ComponentRegistry) -> None:
 @hookspec
 def headrace_register_orchestrators(registry: OrchestratorRegistry) -> None:
     """Register orchestrators: ``registry.add("beam", runner="pkg.module:BeamDagRunner")``."""
+
+
+@hookspec
+def headrace_register_viewers(registry: ViewerRegistry) -> None:
+    """Register how ``headrace show`` summarizes an artifact type:
+    ``registry.add("ExampleStatistics", viewer="pkg.viewer:summarize")``."""
