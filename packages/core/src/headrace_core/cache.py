@@ -12,6 +12,8 @@ A node's key is the SHA-256 of the canonical JSON of these parts:
 ``inputs``          for each input key, each artifact's MLMD id and content fingerprint
 ``module_files``    for a ``module_file`` parameter: a hash of that file and of every ``.py``
                     file beside it (helpers it may import)
+``driver``          what the component's driver contributes, e.g. ExampleGen's fingerprint
+                    of its input files and the span and version it chose
 ==================  ==========================================================================
 
 Run-scoped options (parallelism, Beam arguments such as worker counts, the orchestrator) are
@@ -90,9 +92,11 @@ def _digest(path: str) -> str:
 
 def _module_origin(module: str) -> str | None:
     # find_spec imports parent packages only (light by contract), never the executor module.
+    # A parent that fails to import is reported when the executor is loaded, as the node's
+    # failure; here it only means the source file is not known.
     try:
         spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    except Exception:
         return None
     origin = spec.origin if spec is not None else None
     return origin if origin and os.path.isfile(origin) else None
@@ -127,10 +131,12 @@ def cache_key_parts(
     pipeline_name: str,
     node: Mapping[str, Any],
     inputs: Mapping[str, list[tuple[int, str]]],
+    driver: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The parts of ``node``'s key, given its resolved inputs as ``(artifact id, fingerprint)``."""
+    """The parts of ``node``'s key, given its resolved inputs as ``(artifact id, fingerprint)``
+    and what its driver contributed (ExampleGen's input fingerprint, for instance)."""
     parameters = node.get("parameters", {})
-    return {
+    parts: dict[str, Any] = {
         "pipeline": pipeline_name,
         "node": node["id"],
         "type": node["type"],
@@ -140,6 +146,9 @@ def cache_key_parts(
         "inputs": {k: [list(pair) for pair in v] for k, v in sorted(inputs.items())},
         "module_files": module_files(parameters),
     }
+    if driver:
+        parts["driver"] = dict(driver)
+    return parts
 
 
 def canonical(parts: Mapping[str, Any]) -> str:
@@ -184,6 +193,10 @@ def diff_parts(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             changes.append(
                 f"input {key!r}: content changed, artifact(s) {ids_before} -> {ids_after}"
             )
+    o_drv, n_drv = old.get("driver") or {}, new.get("driver") or {}
+    for key in sorted(set(o_drv) | set(n_drv)):
+        if o_drv.get(key) != n_drv.get(key):
+            changes.append(f"{key}: {_short(o_drv.get(key))} -> {_short(n_drv.get(key))}")
     o_mod, n_mod = old.get("module_files") or {}, new.get("module_files") or {}
     for name in sorted(set(o_mod) | set(n_mod)):
         if o_mod.get(name) != n_mod.get(name):

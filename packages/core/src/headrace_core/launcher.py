@@ -33,6 +33,7 @@ from typing import Any
 from headrace_core import cache as cache_mod
 from headrace_core.artifacts import Artifact, ArtifactState
 from headrace_core.channels import Channel, Predicate
+from headrace_core.driver import DriverContext, DriverOutput
 from headrace_core.errors import HeadraceError
 from headrace_core.executor import ExecutorContext, import_ref, load_executor_class
 from headrace_core.metadata import (
@@ -586,6 +587,32 @@ def _record_failure(
     )
 
 
+def _run_driver(
+    session: RunSession, node: Mapping[str, Any], inputs: Mapping[str, list[Artifact]]
+) -> DriverOutput:
+    ref = node.get("driver")
+    if not ref:
+        return DriverOutput()
+    driver = import_ref(ref, source_file=node.get("source_file"))
+    result = driver(
+        DriverContext(
+            pipeline_name=session.pipeline_name,
+            pipeline_root=session.pipeline_root,
+            run_id=session.run_id,
+            node_id=node["id"],
+            exec_properties=dict(node.get("parameters", {})),
+            inputs=inputs,
+        )
+    )
+    if not isinstance(result, DriverOutput):
+        raise TypeError(f"driver {ref} returned {type(result).__name__}, not a DriverOutput")
+    return result
+
+
+def _driver_error(node: Mapping[str, Any], error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
 def _exec_properties(node: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as executors receive them: protobuf messages as JSON strings, as in TFX."""
     types = node.get("parameter_types", {})
@@ -622,7 +649,13 @@ def _run_component(
     on_start: Callable[[str], None] | None,
 ) -> NodeResult:
     node_id = node["id"]
-    parts = cache_mod.cache_key_parts(session.pipeline_name, node, _key_inputs(inputs))
+    try:
+        driven = _run_driver(session, node, inputs)
+    except Exception as e:
+        return _record_failure(session, node, None, inputs, _driver_error(node, e), started)
+    parts = cache_mod.cache_key_parts(
+        session.pipeline_name, node, _key_inputs(inputs), driven.cache_key
+    )
     key = cache_mod.cache_key(parts)
     parts_json = cache_mod.canonical(parts)
 
@@ -673,7 +706,10 @@ def _run_component(
         staging = _staging_uri(session, node_id, out_key, execution_id)
         shutil.rmtree(staging, ignore_errors=True)
         os.makedirs(staging)
-        outputs[out_key] = [session.artifact_class(declared["type"])(staging)]
+        artifact = session.artifact_class(declared["type"])(staging)
+        for prop, value in driven.output_properties.get(out_key, {}).items():
+            artifact.set_property(prop, value)
+        outputs[out_key] = [artifact]
     tmp_dir = os.path.join(session.pipeline_root, ".tmp", str(execution_id))
     context = ExecutorContext(
         pipeline_name=session.pipeline_name,
@@ -694,7 +730,7 @@ def _run_component(
     try:
         executor_class = load_executor_class(node["executor"], source_file=node.get("source_file"))
         executor = executor_class(context)
-        executor.Do(inputs, outputs, _exec_properties(node))
+        executor.Do(inputs, outputs, {**_exec_properties(node), **driven.exec_properties})
         for out_key, declared in node.get("outputs", {}).items():
             if declared.get("optional") or declared.get("allow_empty"):
                 continue
@@ -767,9 +803,11 @@ def _reap_orphans(session: RunSession, node: Mapping[str, Any]) -> None:
     if ctx is None:
         return
     host = socket.gethostname()
-    for execution in session.store.executions_in_context(ctx.id, limit=20):
-        if execution.last_known_state != _STATE["RUNNING"]:
-            continue
+    # Filtered in the store: reading every execution of the node would grow with history.
+    running = session.store.executions_in_context(
+        ctx.id, limit=20, filter_query="last_known_state = RUNNING"
+    )
+    for execution in running:
         pid = custom(execution, "pid")
         if custom(execution, "host") != host or not isinstance(pid, int) or _pid_alive(pid):
             continue
@@ -794,24 +832,44 @@ def _channel_candidates(
     """LIVE artifacts a resolver channel can choose from, newest first."""
     from ml_metadata.metadata_store import metadata_store
 
-    if ref.get("producer") is None:
-        options = metadata_store.ListOptions(
-            order_by=metadata_store.OrderByField.ID,
-            is_asc=False,
-            filter_query=f"type = '{ref['type']}' AND state = LIVE",
-        )
-        protos = session.store.call(
-            "get_artifacts_by_context", session.pipeline_ctx.id, list_options=options
-        )
-        return [session.to_artifact(p) for p in protos]
-    producer_ctx = session.node_ctx(ref["producer"])
     options = metadata_store.ListOptions(
         order_by=metadata_store.OrderByField.ID,
         is_asc=False,
         filter_query=f"type = '{ref['type']}' AND state = LIVE",
     )
+    if ref.get("producer") is None:
+        protos = session.store.call(
+            "get_artifacts_by_context", session.pipeline_ctx.id, list_options=options
+        )
+        return [session.to_artifact(p) for p in protos]
+    producer_ctx = session.node_ctx(ref["producer"])
     protos = session.store.call("get_artifacts_by_context", producer_ctx.id, list_options=options)
-    return [session.to_artifact(p) for p in protos]
+    # The producer's context also holds its inputs and its other outputs of the same type:
+    # keep what one of its executions output under the channel's key.
+    produced = _output_under_key(session, ref["producer"], ref["output"], [p.id for p in protos])
+    return [session.to_artifact(p) for p in protos if p.id in produced]
+
+
+def _output_under_key(
+    session: RunSession, node_id: str, key: str, artifact_ids: list[int]
+) -> set[int]:
+    if not artifact_ids:
+        return set()
+    events = [
+        e
+        for e in session.store.call("get_events_by_artifact_ids", artifact_ids)
+        if e.type in (_EVENT_OUTPUT, _EVENT_INTERNAL_OUTPUT)
+        and e.path.steps
+        and e.path.steps[0].key == key
+    ]
+    ids = {e.execution_id for e in events}
+    executions = session.store.call("get_executions_by_id", ids) if ids else []
+    ours = {
+        x.id
+        for x in executions
+        if custom(x, "node_id") == node_id and custom(x, "pipeline") == session.pipeline_name
+    }
+    return {e.artifact_id for e in events if e.execution_id in ours}
 
 
 def _resolve(session: RunSession, node: Mapping[str, Any]) -> dict[str, list[Artifact]]:
@@ -906,7 +964,7 @@ def _run_importer(session: RunSession, node: Mapping[str, Any], started: float) 
             if (
                 existing.state is ArtifactState.LIVE
                 and existing.properties == dict(spec.get("properties", {}))
-                and all(existing.get_custom_property(k) == v for k, v in wanted_custom.items())
+                and existing.custom_properties == wanted_custom
             ):
                 outputs = {"result": [existing]}
                 execution_id = session.record_linked(
@@ -980,7 +1038,13 @@ def predict_node(
         inputs = _inputs_from(node, upstream)
     except LaunchError as e:
         return Prediction(node_id, "run", str(e))
-    parts = cache_mod.cache_key_parts(session.pipeline_name, node, _key_inputs(inputs))
+    try:
+        driven = _run_driver(session, node, inputs)
+    except Exception as e:
+        return Prediction(node_id, "run", f"driver fails: {_driver_error(node, e)}")
+    parts = cache_mod.cache_key_parts(
+        session.pipeline_name, node, _key_inputs(inputs), driven.cache_key
+    )
     key = cache_mod.cache_key(parts)
     if not _cache_enabled(session, node):
         return Prediction(node_id, "run", "cache disabled", key, parts)

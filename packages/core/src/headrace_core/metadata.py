@@ -233,12 +233,20 @@ class MetadataStore:
     # Queries -------------------------------------------------------------------------------
 
     def executions_in_context(
-        self, context_id: int, *, limit: int | None = None, newest_first: bool = True
+        self,
+        context_id: int,
+        *,
+        limit: int | None = None,
+        newest_first: bool = True,
+        filter_query: str | None = None,
     ) -> list[Any]:
         from ml_metadata.metadata_store import metadata_store
 
         options = metadata_store.ListOptions(
-            limit=limit, order_by=metadata_store.OrderByField.ID, is_asc=not newest_first
+            limit=limit,
+            order_by=metadata_store.OrderByField.ID,
+            is_asc=not newest_first,
+            filter_query=filter_query,
         )
         return list(self.call("get_executions_by_context", context_id, list_options=options))
 

@@ -32,7 +32,7 @@ from headrace_core.launcher import (
     launch_node,
     predict_node,
 )
-from headrace_core.metadata import MetadataStore, default_metadata_url
+from headrace_core.metadata import RUN_CONTEXT, MetadataStore, default_metadata_url
 
 __all__ = ["LocalDagRunner", "NodeEvent", "RunResult", "new_run_id", "select_nodes"]
 
@@ -212,11 +212,14 @@ class LocalDagRunner:
         reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
         if resume:
             run_id = resume
+            # Checked before the session is opened: opening it would create the run.
+            os.makedirs(document["pipeline"]["root"], exist_ok=True)
+            store = MetadataStore(self.metadata_url_for(document))
+            name = document["pipeline"]["name"]
+            ctx = store.get_context(RUN_CONTEXT, f"{name}.{resume}")
+            if ctx is None or not store.executions_in_context(ctx.id, limit=1):
+                raise HeadraceError(f"run {resume!r} of pipeline {name!r} does not exist")
         session = self.open_session(document, run_id=run_id, reuse_latest=reused)
-        if resume and session.run_ctx.id and not _run_has_executions(session):
-            raise HeadraceError(
-                f"run {resume!r} of pipeline {session.pipeline_name!r} does not exist"
-            )
         result = RunResult(session.pipeline_name, session.run_id, session.store.url)
         ir_path = self._ir_file(session) if self.isolation == "subprocess" else None
 
@@ -344,18 +347,22 @@ class LocalDagRunner:
                 error=message,
                 message=message,
             )
+        execution_id = data.get("execution_id")
+        # The outputs, as an in-process launch returns them, from what the node recorded.
+        outputs = (
+            session.outputs_of_execution(execution_id)
+            if execution_id is not None and data["status"] in Status.SUCCESS
+            else {}
+        )
         return NodeResult(
             node_id,
             data["status"],
-            data.get("execution_id"),
+            execution_id,
             time.monotonic() - started,
             error=data.get("error"),
             message=data.get("message", ""),
+            outputs=outputs,
         )
-
-
-def _run_has_executions(session: RunSession) -> bool:
-    return bool(session.store.executions_in_context(session.run_ctx.id, limit=1))
 
 
 class _ReadOnlySession(RunSession):
@@ -377,7 +384,10 @@ class _ReadOnlySession(RunSession):
         self.reuse_latest = frozenset(n["id"] for n in ir["nodes"])  # everything from history
         from headrace_core.metadata import PIPELINE_CONTEXT
 
+        # A pipeline that never ran has no context: queries on it find nothing.
         self.pipeline_ctx = store.get_context(PIPELINE_CONTEXT, self.pipeline_name)
+        if self.pipeline_ctx is None:
+            self.pipeline_ctx = _no_context()
 
     def latest_in_run(self, node_id: str) -> Any | None:
         return None
@@ -386,8 +396,10 @@ class _ReadOnlySession(RunSession):
         from headrace_core.metadata import NODE_CONTEXT
 
         ctx = self.store.get_context(NODE_CONTEXT, f"{self.pipeline_name}.{node_id}")
-        if ctx is None:
-            from ml_metadata.proto import metadata_store_pb2 as pb
+        return _no_context() if ctx is None else ctx
 
-            return pb.Context(id=-1)
-        return ctx
+
+def _no_context() -> Any:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    return pb.Context(id=-1)

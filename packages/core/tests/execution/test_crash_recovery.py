@@ -1,0 +1,107 @@
+"""A runner killed with SIGKILL in the middle of an executor leaves a consistent store, and the
+next run cleans up after it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from hrexec_components import MARKER_ENV, SLEEP_ENV
+from hrexec_util import (
+    COMPLETE,
+    FAILED,
+    FIXTURES,
+    RUNNING,
+    all_artifacts,
+    as_json,
+    assert_consistent,
+    cli_args,
+    cli_env,
+    headrace,
+    node_executions,
+    open_store,
+    outputs_of,
+    staging_dirs,
+    status,
+)
+
+PIPELINE = str(FIXTURES / "pipe_crash.py")
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"runner exited {proc.returncode} early:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} never appeared")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("recovery", ["next run", "resume"])
+def test_sigkill_mid_executor_is_recovered_by_the_next_run(tmp_path: Path, recovery: str) -> None:
+    root = tmp_path / "root"
+    marker = tmp_path / "sleepy-started"
+    proc = subprocess.Popen(
+        cli_args("run", PIPELINE, "--pipeline-root", str(root)),
+        env=cli_env(**{MARKER_ENV: str(marker), SLEEP_ENV: "120"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(marker, proc)
+        # The executor runs in the runner's own process (in-process isolation).
+        assert int(marker.read_text()) == proc.pid
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)  # reap it: a zombie would still look alive
+    assert proc.returncode == -signal.SIGKILL
+
+    store = open_store(root)
+    assert_consistent(store)
+    [orphan] = node_executions(store, "crash", "Sleepy")
+    assert orphan.last_known_state == RUNNING
+    assert status(orphan) == "running"
+    assert orphan.custom_properties["pid"].int_value == proc.pid
+    staged = staging_dirs(root)
+    assert staged == [os.path.join("Sleepy", "model", f"{orphan.id}.staging")]
+    assert (root / staged[0] / "partial.json").exists()
+    # Nothing of the interrupted node was published.
+    assert not [a for a in all_artifacts(store) if "Sleepy" in a.uri]
+    assert node_executions(store, "crash", "ModelSize") == []
+
+    killed_run = orphan.custom_properties["run_id"].string_value
+    args = ["run", PIPELINE, "--pipeline-root", str(root), "--json"]
+    if recovery == "resume":
+        args += ["--resume", killed_run]
+    result = as_json(headrace(*args))
+    assert result["succeeded"]
+    assert {k: v["status"] for k, v in result["nodes"].items()} == {
+        # A resumed run keeps what finished before the kill; a new run finds it in the cache.
+        "MakeExamples": "complete" if recovery == "resume" else "cached",
+        "Sleepy": "complete",
+        "ModelSize": "complete",
+    }
+    assert (result["run_id"] == killed_run) is (recovery == "resume")
+
+    store = open_store(root)
+    abandoned, rerun = node_executions(store, "crash", "Sleepy")
+    assert abandoned.id == orphan.id
+    assert abandoned.last_known_state == FAILED
+    assert status(abandoned) == "abandoned"
+    assert f"pid {proc.pid}" in abandoned.custom_properties["error"].string_value
+    assert outputs_of(store, abandoned) == {}
+    assert rerun.last_known_state == COMPLETE
+    assert rerun.custom_properties["run_id"].string_value == result["run_id"]
+    [model_id] = outputs_of(store, rerun)["model"]
+    [model] = store.artifacts([model_id])
+    assert sorted(os.listdir(model.uri)) == ["model.json", "partial.json"]
+    assert staging_dirs(root) == []
+    assert not (root / ".tmp" / str(orphan.id)).exists()
+    assert_consistent(store)
