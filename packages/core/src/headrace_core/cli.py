@@ -234,7 +234,12 @@ def _print_json(data: Any) -> None:
 
 def _store(args: argparse.Namespace) -> Any:
     from headrace_core.errors import HeadraceError
-    from headrace_core.metadata import MetadataStore, default_metadata_url
+    from headrace_core.metadata import (
+        MetadataStore,
+        default_metadata_url,
+        sqlite_path,
+        store_exists,
+    )
 
     url = args.metadata or os.environ.get("HEADRACE_METADATA")
     if not url and args.pipeline_root:
@@ -244,10 +249,8 @@ def _store(args: argparse.Namespace) -> Any:
             "say which metadata store to read: --metadata URL, --pipeline-root DIR or "
             "HEADRACE_METADATA"
         )
-    if url.startswith("sqlite:"):
-        path = "/" + url[len("sqlite://") :].lstrip("/")
-        if not os.path.exists(path):
-            raise HeadraceError(f"no metadata store at {path}")
+    if not store_exists(url):
+        raise HeadraceError(f"no metadata store at {sqlite_path(url)}")
     return MetadataStore(url)
 
 
@@ -370,7 +373,14 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     from headrace_core import cache as cache_mod
     from headrace_core.errors import HeadraceError
     from headrace_core.launcher import predict_node
-    from headrace_core.metadata import NODE_CONTEXT, MetadataStore, custom, default_metadata_url
+    from headrace_core.metadata import (
+        NODE_CONTEXT,
+        MetadataStore,
+        custom,
+        default_metadata_url,
+        node_context_name,
+        store_exists,
+    )
     from headrace_core.orchestration.local import _ReadOnlySession
 
     document = _load_document(args)
@@ -382,10 +392,15 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         or document["pipeline"].get("metadata_connection_config")
         or default_metadata_url(document["pipeline"]["root"])
     )
+    if not store_exists(url):
+        print(f"{args.node}: would run: nothing has run yet (no metadata store at {url})")
+        return 0
     store = MetadataStore(url)
     session = _ReadOnlySession(document, store, list(nodes))
     prediction = predict_node(session, args.node, {})
-    ctx = store.get_context(NODE_CONTEXT, f"{document['pipeline']['name']}.{args.node}")
+    ctx = store.get_context(
+        NODE_CONTEXT, node_context_name(document["pipeline"]["name"], args.node)
+    )
     last = None
     if ctx is not None:
         for e in store.executions_in_context(ctx.id, limit=200):

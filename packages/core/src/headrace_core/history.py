@@ -300,7 +300,9 @@ def diff_runs(
                 "node_id": node_id,
                 "status_a": before["status"],
                 "status_b": row["status"],
-                "reran": row["status"] == "complete",
+                "reran": row["status"] == "complete"
+                and e_b is not None
+                and custom(e_b, "cache_key_parts") is not None,
                 "reasons": reasons,
                 "changed_outputs": changed,
             }

@@ -45,6 +45,8 @@ from headrace_core.metadata import (
     artifact_from_proto,
     artifact_to_proto,
     custom,
+    node_context_name,
+    run_context_name,
     set_value,
 )
 
@@ -170,7 +172,7 @@ class RunSession:
         self.pipeline_ctx = store.ensure_context(PIPELINE_CONTEXT, self.pipeline_name)
         self.run_ctx = store.ensure_context(
             RUN_CONTEXT,
-            f"{self.pipeline_name}.{run_id}",
+            run_context_name(self.pipeline_name, run_id),
             run_id=run_id,
             pipeline=self.pipeline_name,
             reused_nodes=json.dumps(sorted(reuse_latest)),
@@ -223,7 +225,9 @@ class RunSession:
     def node_ctx(self, node_id: str) -> Any:
         ctx = self._node_ctx.get(node_id)
         if ctx is None:
-            ctx = self.store.ensure_context(NODE_CONTEXT, f"{self.pipeline_name}.{node_id}")
+            ctx = self.store.ensure_context(
+                NODE_CONTEXT, node_context_name(self.pipeline_name, node_id)
+            )
             self._node_ctx[node_id] = ctx
         return ctx
 
@@ -242,7 +246,7 @@ class RunSession:
         return found[0] if found else None
 
     def latest_success_any_run(self, node_id: str) -> Any | None:
-        ctx = self.store.get_context(NODE_CONTEXT, f"{self.pipeline_name}.{node_id}")
+        ctx = self.store.get_context(NODE_CONTEXT, node_context_name(self.pipeline_name, node_id))
         if ctx is None:
             return None
         for execution in self.store.executions_in_context(ctx.id, limit=50):
@@ -799,7 +803,9 @@ def _properties(artifact: Artifact) -> dict[str, str]:
 
 def _reap_orphans(session: RunSession, node: Mapping[str, Any]) -> None:
     """Record RUNNING executions of this node whose process died as abandoned."""
-    ctx = session.store.get_context(NODE_CONTEXT, f"{session.pipeline_name}.{node['id']}")
+    ctx = session.store.get_context(
+        NODE_CONTEXT, node_context_name(session.pipeline_name, node["id"])
+    )
     if ctx is None:
         return
     host = socket.gethostname()

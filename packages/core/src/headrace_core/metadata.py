@@ -7,7 +7,7 @@ is opened, so defining and compiling pipelines stays fast.
 Layout in MLMD:
 
 - context types ``headrace.pipeline`` (name: pipeline name), ``headrace.pipeline_run``
-  (``<pipeline>.<run_id>``), ``headrace.node`` (``<pipeline>.<node_id>``) and ``headrace.cache``
+  (``<pipeline>:<run_id>``), ``headrace.node`` (``<pipeline>:<node_id>``) and ``headrace.cache``
   (the cache key): every lookup the launcher makes goes through a context found by its unique
   (type, name) pair, so it costs the same with ten runs in the store as with ten thousand;
 - one execution type per node type, one artifact type per artifact type;
@@ -38,7 +38,11 @@ __all__ = [
     "RUN_CONTEXT",
     "connection_config",
     "default_metadata_url",
+    "node_context_name",
+    "run_context_name",
     "sqlite_metadata_connection_config",
+    "sqlite_path",
+    "store_exists",
 ]
 
 PIPELINE_CONTEXT = "headrace.pipeline"
@@ -51,6 +55,29 @@ T = TypeVar("T")
 
 class MetadataError(HeadraceError):
     """The metadata store cannot be reached or refused an operation."""
+
+
+def node_context_name(pipeline: str, node_id: str) -> str:
+    # ':' appears in neither pipeline names nor node ids, so names never collide.
+    return f"{pipeline}:{node_id}"
+
+
+def run_context_name(pipeline: str, run_id: str) -> str:
+    return f"{pipeline}:{run_id}"
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file an ``sqlite://`` URL names, or None for other stores."""
+    if not url.startswith("sqlite://"):
+        return None
+    path = url[len("sqlite://") :]
+    return "/" + path.lstrip("/") if path.startswith("/") else path
+
+
+def store_exists(url: str) -> bool:
+    """False only for an SQLite store whose file does not exist yet (nothing has run)."""
+    path = sqlite_path(url)
+    return path is None or os.path.exists(path)
 
 
 def default_metadata_url(pipeline_root: str) -> str:
@@ -71,9 +98,7 @@ def connection_config(url: str) -> Any:
     if parsed.scheme == "sqlite":
         # sqlite:///abs/path (and SQLAlchemy's sqlite:////abs/path) are absolute;
         # sqlite://rel/path is relative to the working directory.
-        path = url[len("sqlite://") :]
-        if path.startswith("/"):
-            path = "/" + path.lstrip("/")
+        path = sqlite_path(url) or ""
         if not path.strip("/"):
             raise MetadataError(f"metadata URL {url!r} names no file")
         directory = os.path.dirname(os.path.abspath(path))
@@ -112,7 +137,10 @@ def _redact(url: str) -> str:
 
 def _is_busy(error: Exception) -> bool:
     text = str(error).lower()
-    return "database is locked" in text or "busy" in text or "deadlock" in text
+    # The last: MLMD's own advice when a second process opens a store the first is creating.
+    return any(
+        s in text for s in ("database is locked", "busy", "deadlock", "retry the connection")
+    )
 
 
 class MetadataStore:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,7 +33,13 @@ from headrace_core.launcher import (
     launch_node,
     predict_node,
 )
-from headrace_core.metadata import RUN_CONTEXT, MetadataStore, default_metadata_url
+from headrace_core.metadata import (
+    RUN_CONTEXT,
+    MetadataStore,
+    default_metadata_url,
+    run_context_name,
+    store_exists,
+)
 
 __all__ = ["LocalDagRunner", "NodeEvent", "RunResult", "new_run_id", "select_nodes"]
 
@@ -183,12 +190,15 @@ class LocalDagRunner:
         document = self._document(pipeline)
         selected = select_nodes(document, from_nodes, to_nodes)
         reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
-        os.makedirs(document["pipeline"]["root"], exist_ok=True)
-        store = MetadataStore(self.metadata_url_for(document))
-        session = _ReadOnlySession(document, store, reused)
-        predicted: dict[str, Prediction] = {}
-        for node_id in selected:
-            predicted[node_id] = predict_node(session, node_id, predicted)
+        url = self.metadata_url_for(document)
+        with tempfile.TemporaryDirectory(prefix="headrace-plan-") as scratch:
+            if not store_exists(url):
+                # Nothing has run: predict against an empty store, without creating the real one.
+                url = "sqlite:///" + os.path.join(scratch, "empty.sqlite")
+            session = _ReadOnlySession(document, MetadataStore(url), reused)
+            predicted: dict[str, Prediction] = {}
+            for node_id in selected:
+                predicted[node_id] = predict_node(session, node_id, predicted)
         return [predicted[n] for n in selected]
 
     # Running -------------------------------------------------------------------------------
@@ -216,7 +226,7 @@ class LocalDagRunner:
             os.makedirs(document["pipeline"]["root"], exist_ok=True)
             store = MetadataStore(self.metadata_url_for(document))
             name = document["pipeline"]["name"]
-            ctx = store.get_context(RUN_CONTEXT, f"{name}.{resume}")
+            ctx = store.get_context(RUN_CONTEXT, run_context_name(name, resume))
             if ctx is None or not store.executions_in_context(ctx.id, limit=1):
                 raise HeadraceError(f"run {resume!r} of pipeline {name!r} does not exist")
         session = self.open_session(document, run_id=run_id, reuse_latest=reused)
@@ -294,6 +304,14 @@ class LocalDagRunner:
                 )
             except HeadraceError as e:
                 return NodeResult(node_id, Status.FAILED, error=str(e), message=str(e))
+            except Exception as e:
+                # The store or the file system failed around the executor: report this node
+                # and let independent branches finish. A RUNNING execution left behind is
+                # reaped as abandoned once this process has exited.
+                error = "".join(traceback.format_exception(e)).strip()
+                return NodeResult(
+                    node_id, Status.FAILED, error=error, message=f"{type(e).__name__}: {e}"
+                )
         return self._launch_subprocess(session, node_id, ir_path)
 
     def _ir_file(self, session: RunSession) -> str:
@@ -393,9 +411,9 @@ class _ReadOnlySession(RunSession):
         return None
 
     def node_ctx(self, node_id: str) -> Any:
-        from headrace_core.metadata import NODE_CONTEXT
+        from headrace_core.metadata import NODE_CONTEXT, node_context_name
 
-        ctx = self.store.get_context(NODE_CONTEXT, f"{self.pipeline_name}.{node_id}")
+        ctx = self.store.get_context(NODE_CONTEXT, node_context_name(self.pipeline_name, node_id))
         return _no_context() if ctx is None else ctx
 
 
