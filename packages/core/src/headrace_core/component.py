@@ -337,6 +337,10 @@ class BaseComponent(BaseNode):
     #: Optional ``"module:function"`` run before the cache lookup (see :mod:`headrace_core.driver`).
     #: Its module must be light: it is imported on every launch, cached or not.
     DRIVER_SPEC: ClassVar[str | None] = None
+    #: Environment variables the executor needs set before its libraries are imported, e.g.
+    #: ``{"TF_USE_LEGACY_KERAS": "1"}`` for tf.Transform and TFMA. Runners apply them (without
+    #: overriding what the user set) before any executor of the run is imported.
+    EXECUTOR_ENV: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()

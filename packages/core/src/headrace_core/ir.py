@@ -155,6 +155,7 @@ def _compile_node(
         doc["class"] = _ref(cls, f"node {node.id!r}")
         doc["executor"] = cls.executor_ref()
         doc["driver"] = cls.driver_ref()
+        doc["environment"] = dict(sorted(cls.EXECUTOR_ENV.items()))
         doc["provider"] = _provider(provenance)
         doc["source_file"] = None if provenance is not None else _source_file(cls)
         doc["parameters"] = {

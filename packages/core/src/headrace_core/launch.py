@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from headrace_core import ir
     from headrace_core.errors import HeadraceError
-    from headrace_core.launcher import RunSession, Status, launch_node
+    from headrace_core.launcher import RunSession, Status, apply_environment, launch_node
     from headrace_core.metadata import MetadataStore, default_metadata_url
 
     try:
@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = RunSession(
             document, MetadataStore(url), args.run_id, reuse_latest=args.reuse_latest
         )
+        apply_environment([session.nodes[args.node]] if args.node in session.nodes else [])
         result = launch_node(session, args.node)
     except (HeadraceError, OSError) as e:
         print(f"headrace launch: error: {e}", file=sys.stderr)

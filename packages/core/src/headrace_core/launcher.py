@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ from headrace_core.metadata import (
 
 __all__ = [
     "LaunchError",
+    "apply_environment",
     "NodeResult",
     "Prediction",
     "RunSession",
@@ -497,6 +498,17 @@ def _cache_enabled(session: RunSession, node: Mapping[str, Any]) -> bool:
 
 
 # Launch ------------------------------------------------------------------------------------
+
+
+def apply_environment(nodes: Iterable[Mapping[str, Any]]) -> None:
+    """Set the variables the nodes' executors need, unless the user already set them.
+
+    Done once per process before any executor is imported: some libraries read their
+    variables only on first import (tf.keras picks Keras 2 or 3 that way).
+    """
+    for node in nodes:
+        for key, value in (node.get("environment") or {}).items():
+            os.environ.setdefault(key, value)
 
 
 def launch_node(

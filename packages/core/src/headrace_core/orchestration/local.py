@@ -30,6 +30,7 @@ from headrace_core.launcher import (
     Prediction,
     RunSession,
     Status,
+    apply_environment,
     launch_node,
     predict_node,
 )
@@ -230,6 +231,8 @@ class LocalDagRunner:
             if ctx is None or not store.executions_in_context(ctx.id, limit=1):
                 raise HeadraceError(f"run {resume!r} of pipeline {name!r} does not exist")
         session = self.open_session(document, run_id=run_id, reuse_latest=reused)
+        if self.isolation == "in-process":
+            apply_environment(document["nodes"])
         result = RunResult(session.pipeline_name, session.run_id, session.store.url)
         ir_path = self._ir_file(session) if self.isolation == "subprocess" else None
 
