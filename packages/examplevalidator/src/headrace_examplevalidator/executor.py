@@ -1,0 +1,240 @@
+"""``ExampleValidator``'s executor: TFDV's ``validate_statistics``, split by split.
+
+Imported only when the node runs (TFDV imports TensorFlow). Reads TFX's layouts:
+statistics in ``<uri>/Split-<name>/FeatureStats.pb`` (a serialized
+DatasetFeatureStatisticsList; the older ``stats_tfrecord`` is read too), the schema in
+``<uri>/schema.pbtxt``. Writes TFX's ``Split-<name>/SchemaDiff.pb`` plus readable reports.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from headrace_core import Artifact, BaseExecutor
+from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
+from headrace_examplevalidator.errors import AnomaliesFoundError
+from headrace_examplevalidator.report import (
+    ANOMALIES_FILE,
+    HTML_FILE,
+    TEXT_FILE,
+    SplitReport,
+    render_html,
+    render_text,
+    split_report,
+)
+
+__all__ = [
+    "SCHEMA_FILE",
+    "STATS_FILE",
+    "Executor",
+    "load_schema",
+    "load_split_statistics",
+]
+
+log = logging.getLogger(__name__)
+
+#: TFX's file names inside ExampleStatistics splits and Schema artifacts.
+STATS_FILE = "FeatureStats.pb"
+LEGACY_STATS_FILE = "stats_tfrecord"
+SCHEMA_FILE = "schema.pbtxt"
+
+
+def _only(input_dict: dict[str, list[Artifact]], key: str, optional: bool = False) -> Any:
+    artifacts = input_dict.get(key) or []
+    if optional and not artifacts:
+        return None
+    if len(artifacts) != 1:
+        raise ValueError(
+            f"ExampleValidator: input {key!r} takes exactly one artifact, got {len(artifacts)}"
+            + (f" ({', '.join(a.uri for a in artifacts)})" if artifacts else "")
+        )
+    return artifacts[0]
+
+
+def _listing(directory: str) -> str:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return "the directory does not exist"
+    return "it holds " + (", ".join(names) if names else "nothing")
+
+
+def load_schema(uri: str) -> Any:
+    """The Schema proto of a Schema artifact: ``<uri>/schema.pbtxt``, or the only file there
+    (TFX reads whatever single file the artifact holds)."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    path = os.path.join(uri, SCHEMA_FILE)
+    if not os.path.isfile(path):
+        files = (
+            [n for n in os.listdir(uri) if os.path.isfile(os.path.join(uri, n))]
+            if os.path.isdir(uri)
+            else []
+        )
+        if len(files) != 1:
+            raise FileNotFoundError(
+                f"ExampleValidator: schema artifact {uri} has no {SCHEMA_FILE} ({_listing(uri)})"
+            )
+        path = os.path.join(uri, files[0])
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        return text_format.Parse(text, schema_pb2.Schema())
+    except text_format.ParseError as e:
+        # ParseError's message starts with "line:column".
+        raise ValueError(f"ExampleValidator: {path}:{e}") from None
+
+
+def load_split_statistics(artifact: Artifact, split: str, role: str = "statistics") -> Any:
+    """The DatasetFeatureStatisticsList of one split of an ExampleStatistics artifact."""
+    from google.protobuf.message import DecodeError
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    directory = split_uri(artifact, split)
+    path = os.path.join(directory, STATS_FILE)
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            data = f.read()
+        try:
+            stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(data)
+        except DecodeError as e:
+            raise ValueError(
+                f"ExampleValidator: {role} of split '{split}': {path} is not a serialized "
+                f"DatasetFeatureStatisticsList ({e})"
+            ) from None
+    elif os.path.isfile(os.path.join(directory, LEGACY_STATS_FILE)):
+        import tensorflow_data_validation as tfdv
+
+        path = os.path.join(directory, LEGACY_STATS_FILE)
+        stats = tfdv.load_statistics(path)
+    else:
+        raise FileNotFoundError(
+            f"ExampleValidator: {role} of split '{split}': no {STATS_FILE} in {directory} "
+            f"({_listing(directory)})"
+        )
+    if not stats.datasets:
+        raise ValueError(f"ExampleValidator: {role} of split '{split}': {path} holds no dataset")
+    return stats
+
+
+def _exclude_splits(value: Any) -> list[str]:
+    # TFX passes a JSON string; headrace passes the list itself.
+    if isinstance(value, str):
+        value = json.loads(value) if value else None
+    if value is None:
+        return []
+    if not (isinstance(value, list) and all(isinstance(s, str) for s in value)):
+        raise ValueError(f"ExampleValidator: exclude_splits must be a list of names, got {value!r}")
+    return value
+
+
+def _write(path: str, data: str | bytes) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if isinstance(data, bytes):
+        with open(path, "wb") as f:
+            f.write(data)
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(data)
+
+
+class Executor(BaseExecutor):
+    """Validates each split of ``statistics`` against ``schema`` (and ``baseline_statistics``)."""
+
+    def Do(  # noqa: N802 - TFX's method name
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        statistics = _only(input_dict, "statistics")
+        schema_artifact = _only(input_dict, "schema")
+        baseline = _only(input_dict, "baseline_statistics", optional=True)
+        output = _only(output_dict, "anomalies")
+        exclude = _exclude_splits(exec_properties.get("exclude_splits"))
+        fail_on_anomalies = bool(exec_properties.get("fail_on_anomalies", False))
+
+        encoded = statistics.get_property("split_names")
+        all_splits = decode_split_names(encoded if isinstance(encoded, str) else None)
+        if not all_splits:
+            raise ValueError(
+                f"ExampleValidator: statistics artifact {statistics.uri} has no split_names "
+                'property (a JSON list such as \'["train", "eval"]\')'
+            )
+        unknown = [s for s in exclude if s not in all_splits]
+        if unknown:
+            log.warning(
+                "exclude_splits names %s, which statistics %s does not have (splits: %s)",
+                unknown,
+                statistics.uri,
+                all_splits,
+            )
+        splits = [s for s in all_splits if s not in exclude]
+        if not splits:
+            raise ValueError(
+                f"ExampleValidator: every split of the statistics ({', '.join(all_splits)}) is "
+                "excluded by exclude_splits; nothing to validate"
+            )
+        baseline_splits: list[str] = []
+        if baseline is not None:
+            encoded = baseline.get_property("split_names")
+            baseline_splits = decode_split_names(encoded if isinstance(encoded, str) else None)
+            missing = [s for s in splits if s not in baseline_splits]
+            if missing:
+                raise ValueError(
+                    f"ExampleValidator: baseline_statistics {baseline.uri} has no split "
+                    f"{', '.join(repr(s) for s in missing)} to compare with (its splits: "
+                    f"{', '.join(baseline_splits) or 'none'})"
+                )
+
+        schema = load_schema(schema_artifact.uri)
+        import tensorflow_data_validation as tfdv
+
+        reports: list[SplitReport] = []
+        for split in splits:
+            current = load_split_statistics(statistics, split)
+            previous = (
+                load_split_statistics(baseline, split, "baseline_statistics")
+                if baseline is not None
+                else None
+            )
+            try:
+                anomalies = tfdv.validate_statistics(current, schema, previous_statistics=previous)
+            except (ValueError, TypeError, RuntimeError) as e:
+                raise ValueError(
+                    f"ExampleValidator: cannot validate split '{split}' of {statistics.uri} "
+                    f"against {schema_artifact.uri}: {e}"
+                ) from e
+            directory = split_uri(output, split)
+            _write(os.path.join(directory, ANOMALIES_FILE), anomalies.SerializeToString())
+            report = split_report(split, anomalies)
+            title = f"Anomalies of split '{split}'"
+            _write(os.path.join(directory, TEXT_FILE), render_text([report]))
+            _write(os.path.join(directory, HTML_FILE), render_html([report], title))
+            reports.append(report)
+            log.info(
+                "split %s: %s",
+                split,
+                "no anomalies" if report.blessed else ", ".join(report.features),
+            )
+        _write(
+            os.path.join(output.uri, HTML_FILE),
+            render_html(reports, f"Anomalies of {statistics.uri}"),
+        )
+
+        output.split_names = encode_split_names(splits)
+        span = statistics.get_property("span")
+        output.span = span if isinstance(span, int) else 0
+        for report in reports:
+            output.set_custom_property(f"blessed_{report.split}", int(report.blessed))
+            output.set_custom_property(f"num_anomalies_{report.split}", len(report.anomalies))
+        output.set_custom_property("blessed", int(all(r.blessed for r in reports)))
+        output.set_custom_property("num_anomalies", sum(len(r.anomalies) for r in reports))
+        if baseline is not None:
+            output.set_custom_property("baseline_statistics_uri", baseline.uri)
+        if fail_on_anomalies and not all(r.blessed for r in reports):
+            raise AnomaliesFoundError(reports)

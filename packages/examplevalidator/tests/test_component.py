@@ -1,0 +1,98 @@
+"""The component: its spec, argument checks, the IR, and the plugin contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from headrace_core import (
+    ExampleAnomalies,
+    ExampleStatistics,
+    Importer,
+    InvalidComponentArgumentError,
+    Pipeline,
+    Schema,
+)
+from headrace_core import ir as ir_mod
+from headrace_core.testing import check_distribution
+from headrace_examplevalidator import ExampleValidator, ExampleValidatorSpec, __version__
+
+
+def _importers() -> tuple[Importer, Importer]:
+    stats = Importer(
+        source_uri="/data/stats",
+        artifact_type=ExampleStatistics,
+        properties={"split_names": '["train", "eval"]', "span": 0},
+    ).with_id("stats")
+    schema = Importer(source_uri="/data/schema", artifact_type=Schema).with_id("schema")
+    return stats, schema
+
+
+def test_tfx_names() -> None:
+    assert set(ExampleValidatorSpec.INPUTS) == {"statistics", "schema", "baseline_statistics"}
+    assert ExampleValidatorSpec.INPUTS["baseline_statistics"].optional
+    assert set(ExampleValidatorSpec.PARAMETERS) == {"exclude_splits", "fail_on_anomalies"}
+    assert ExampleValidatorSpec.OUTPUTS["anomalies"].type is ExampleAnomalies
+    stats, schema = _importers()
+    validator = ExampleValidator(stats.outputs["result"], schema.outputs["result"])
+    assert validator.outputs["anomalies"].type is ExampleAnomalies
+    assert validator.exec_properties == {"fail_on_anomalies": False}
+    assert set(validator.inputs) == {"statistics", "schema"}
+
+
+def test_parameters_and_baseline() -> None:
+    stats, schema = _importers()
+    baseline = Importer(
+        source_uri="/data/old",
+        artifact_type=ExampleStatistics,
+        properties={"split_names": '["train", "eval"]', "span": 0},
+    ).with_id("baseline")
+    validator = ExampleValidator(
+        statistics=stats.outputs["result"],
+        schema=schema.outputs["result"],
+        exclude_splits=("eval",),
+        baseline_statistics=baseline.outputs["result"],
+        fail_on_anomalies=True,
+    )
+    assert validator.exec_properties == {"exclude_splits": ["eval"], "fail_on_anomalies": True}
+    pipeline = Pipeline("ev", "/tmp/ev", [stats, schema, baseline, validator])
+    document = ir_mod.compile(pipeline)
+    [node] = [n for n in document["nodes"] if n["id"] == "ExampleValidator"]
+    assert node["executor"] == "headrace_examplevalidator.executor:Executor"
+    assert node["parameters"] == {"exclude_splits": ["eval"], "fail_on_anomalies": True}
+    assert node["inputs"]["baseline_statistics"]["optional"] is True
+    assert node["provider"]["distribution"] == "headrace-examplevalidator"
+    assert node["provider"]["version"] == __version__
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"exclude_splits": "eval"}, "exclude_splits must be a list of split names"),
+        ({"exclude_splits": ["eval", 3]}, "exclude_splits must be a list of split names"),
+        ({"fail_on_anomalies": "yes"}, "parameter 'fail_on_anomalies' expects bool"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
+    stats, schema = _importers()
+    with pytest.raises(InvalidComponentArgumentError, match=message):
+        ExampleValidator(stats.outputs["result"], schema.outputs["result"], **kwargs)  # type: ignore[arg-type]
+
+
+def test_channels_of_the_wrong_type_are_refused() -> None:
+    stats, schema = _importers()
+    with pytest.raises(InvalidComponentArgumentError, match="input 'schema' expects Schema"):
+        ExampleValidator(stats.outputs["result"], stats.outputs["result"])
+    with pytest.raises(
+        InvalidComponentArgumentError, match="input 'baseline_statistics' expects ExampleStatistics"
+    ):
+        ExampleValidator(
+            stats.outputs["result"],
+            schema.outputs["result"],
+            baseline_statistics=schema.outputs["result"],
+        )
+
+
+def test_distribution_conforms() -> None:
+    # Also checks, in a fresh interpreter, that loading the plugin and importing the component
+    # imports neither TensorFlow nor Beam.
+    assert check_distribution("headrace-examplevalidator") == ["ExampleValidator"]
