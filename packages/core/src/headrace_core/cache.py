@@ -7,7 +7,9 @@ A node's key is the SHA-256 of the canonical JSON of these parts:
 ``node``            the node id
 ``type``            the component type (``module.Class``)
 ``provider``        the distribution and version that provide the component, if any
-``executor``        the executor reference and a hash of the source file that defines it
+``executor``        the executor reference and a hash of its source: every ``.py`` file of
+                    the package that holds it (helpers change results too), or the one
+                    file of a user module
 ``parameters``      the node's parameters, as they appear in the IR (protos as JSON)
 ``inputs``          for each input key, each artifact's MLMD id and content fingerprint
 ``module_files``    for a ``module_file`` parameter: a hash of that file and of every ``.py``
@@ -102,13 +104,40 @@ def _module_origin(module: str) -> str | None:
     return origin if origin and os.path.isfile(origin) else None
 
 
+def _package_sources(module: str, origin: str) -> list[str]:
+    """Every ``.py`` file of the top-level package that holds ``module``; just ``origin`` for a
+    module outside a package (a user's file: its neighbours are not its code)."""
+    if "." not in module and os.path.basename(origin) != "__init__.py":
+        return [origin]
+    root = os.path.dirname(origin)
+    if not os.path.isfile(os.path.join(root, "__init__.py")):
+        return [origin]
+    while os.path.isfile(os.path.join(os.path.dirname(root), "__init__.py")):
+        root = os.path.dirname(root)
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found.extend(os.path.join(folder, f) for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
 def executor_fingerprint(node: Mapping[str, Any]) -> dict[str, Any]:
+    """The executor reference and a hash of its source: the whole package it lives in (helpers
+    the executor imports change results too), or the single file of a user module."""
     ref = node.get("executor") or ""
     module = ref.partition(":")[0]
     origin = _module_origin(module) if module else None
     if origin is None and node.get("source_file") and os.path.isfile(node["source_file"]):
         origin = node["source_file"]
-    return {"ref": ref, "source": _digest(origin) if origin else None}
+        module = os.path.splitext(os.path.basename(origin))[0]
+    if origin is None:
+        return {"ref": ref, "source": None}
+    digest = hashlib.sha256()
+    for path in _package_sources(module, origin):
+        digest.update(
+            f"{os.path.relpath(path, os.path.dirname(origin))}\0{_digest(path)}\0".encode()
+        )
+    return {"ref": ref, "source": digest.hexdigest()}
 
 
 def module_files(parameters: Mapping[str, Any]) -> dict[str, str]:

@@ -32,7 +32,14 @@ __all__ = [
 ]
 
 #: Modules that the core, plugin loading and pipeline compilation must never import.
-HEAVY_MODULES = ("tensorflow", "apache_beam", "tfx_bsl")
+HEAVY_MODULES = (
+    "tensorflow",
+    "apache_beam",
+    "tfx_bsl",
+    "tensorflow_data_validation",
+    "tensorflow_transform",
+    "tensorflow_model_analysis",
+)
 
 
 class ConformanceError(AssertionError):
