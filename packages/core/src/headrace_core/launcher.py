@@ -19,6 +19,7 @@ launch of that node records it as abandoned (FAILED) and removes its staging fol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -184,6 +185,12 @@ class RunSession:
         stored = custom(self.run_ctx, "reused_nodes", "[]")
         self.reuse_latest: frozenset[str] = frozenset(json.loads(stored)) | frozenset(reuse_latest)
         self._node_ctx: dict[str, Any] = {}
+        # Newest execution of each node in this run. Read once here (a resumed run, another
+        # process's launch) and kept current by put_execution: consumers ask per upstream node,
+        # and re-reading the run context each time would cost O(nodes^2) per run.
+        self._latest: dict[str, Any] = {}
+        for execution in store.executions_in_context(self.run_ctx.id, newest_first=False):
+            self._latest[str(custom(execution, "node_id"))] = execution
 
     # Types and conversion ------------------------------------------------------------------
 
@@ -237,14 +244,25 @@ class RunSession:
 
     # Executions ----------------------------------------------------------------------------
 
-    def run_executions(self, node_id: str) -> list[Any]:
-        """Executions of ``node_id`` in this run, newest first."""
-        found = self.store.executions_in_context(self.run_ctx.id)
-        return [e for e in found if custom(e, "node_id") == node_id]
-
     def latest_in_run(self, node_id: str) -> Any | None:
-        found = self.run_executions(node_id)
-        return found[0] if found else None
+        with self._lock:
+            return self._latest.get(node_id)
+
+    def put_execution(
+        self, node_id: str, execution: Any, links: list[tuple[Any, Any]], *extra_contexts: Any
+    ) -> tuple[int, list[int]]:
+        """Record ``execution`` of ``node_id`` with its events, in one MLMD transaction."""
+        execution_id, artifact_ids, _ = self.store.call(
+            "put_execution",
+            execution,
+            links,
+            self._contexts(node_id, *extra_contexts),
+            reuse_context_if_already_exist=True,
+        )
+        execution.id = execution_id
+        with self._lock:
+            self._latest[node_id] = execution
+        return int(execution_id), list(artifact_ids)
 
     def latest_success_any_run(self, node_id: str) -> Any | None:
         ctx = self.store.get_context(NODE_CONTEXT, node_context_name(self.pipeline_name, node_id))
@@ -329,14 +347,7 @@ class RunSession:
 
     def record_skipped(self, node: Mapping[str, Any], reason: str) -> int:
         execution = self._execution(node, "CANCELED", Status.SKIPPED, reason=reason)
-        execution_id, _, _ = self.store.call(
-            "put_execution",
-            execution,
-            [],
-            self._contexts(node["id"]),
-            reuse_context_if_already_exist=True,
-        )
-        return int(execution_id)
+        return self.put_execution(node["id"], execution, [])[0]
 
     def record_linked(
         self,
@@ -354,14 +365,7 @@ class RunSession:
             for key, artifacts in sorted(outputs.items())
             for i, a in enumerate(artifacts)
         ]
-        execution_id, _, _ = self.store.call(
-            "put_execution",
-            execution,
-            links,
-            self._contexts(node["id"]),
-            reuse_context_if_already_exist=True,
-        )
-        return int(execution_id)
+        return self.put_execution(node["id"], execution, links)[0]
 
 
 # Resolution ----------------------------------------------------------------------------------
@@ -585,13 +589,8 @@ def _record_failure(
         set_value(execution.custom_properties["status"], Status.FAILED)
         set_value(execution.custom_properties["error"], error)
         links = []
-    execution_id, _, _ = session.store.call(
-        "put_execution",
-        execution,
-        links,
-        session._contexts(node["id"]),
-        reuse_context_if_already_exist=True,
-    )
+        _remove_marker(session, node["id"], execution.id)
+    execution_id, _ = session.put_execution(node["id"], execution, links)
     first_line = error.strip().splitlines()[-1] if error.strip() else "failed"
     return NodeResult(
         node["id"],
@@ -709,14 +708,8 @@ def _run_component(
         pid=os.getpid(),
         host=socket.gethostname(),
     )
-    execution_id, _, _ = session.store.call(
-        "put_execution",
-        execution,
-        session._input_events(inputs),
-        session._contexts(node_id),
-        reuse_context_if_already_exist=True,
-    )
-    execution.id = execution_id
+    execution_id, _ = session.put_execution(node_id, execution, session._input_events(inputs))
+    _write_marker(session, node_id, execution_id)
     outputs: dict[str, list[Artifact]] = {}
     for out_key, declared in node.get("outputs", {}).items():
         staging = _staging_uri(session, node_id, out_key, execution_id)
@@ -792,13 +785,8 @@ def _run_component(
     execution.last_known_state = pb.Execution.COMPLETE
     set_value(execution.custom_properties["status"], Status.COMPLETE)
     cache_ctx = session.store.context_proto(CACHE_CONTEXT, key)
-    _, artifact_ids, _ = session.store.call(
-        "put_execution",
-        execution,
-        links,
-        session._contexts(node_id, cache_ctx),
-        reuse_context_if_already_exist=True,
-    )
+    _, artifact_ids = session.put_execution(node_id, execution, links, cache_ctx)
+    _remove_marker(session, node_id, execution_id)
     for artifact, artifact_id in zip(
         [a for arts in outputs.values() for a in arts], artifact_ids, strict=True
     ):
@@ -813,32 +801,61 @@ def _properties(artifact: Artifact) -> dict[str, str]:
     return {k: v.value for k, v in type(artifact).PROPERTIES.items()}
 
 
+def _marker_dir(session: RunSession, node_id: str) -> str:
+    return os.path.join(session.pipeline_root, ".headrace", "running", node_id)
+
+
+def _write_marker(session: RunSession, node_id: str, execution_id: int) -> None:
+    """Note on disk which process runs ``execution_id``, so a later launch can tell, without
+    querying the store, whether a RUNNING execution lost its process."""
+    directory = _marker_dir(session, node_id)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, f"{execution_id}.json"), "w", encoding="utf-8") as f:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+
+
+def _remove_marker(session: RunSession, node_id: str, execution_id: int | None) -> None:
+    if execution_id is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(_marker_dir(session, node_id), f"{execution_id}.json"))
+
+
 def _reap_orphans(session: RunSession, node: Mapping[str, Any]) -> None:
-    """Record RUNNING executions of this node whose process died as abandoned."""
-    ctx = session.store.get_context(
-        NODE_CONTEXT, node_context_name(session.pipeline_name, node["id"])
-    )
-    if ctx is None:
+    """Record RUNNING executions of this node whose process died as abandoned.
+
+    Running executions leave a marker file until they finish; normally there is none, and
+    this costs one directory listing, whatever the history in the store.
+    """
+    directory = _marker_dir(session, node["id"])
+    try:
+        markers = os.listdir(directory)
+    except FileNotFoundError:
         return
     host = socket.gethostname()
-    # Filtered in the store: reading every execution of the node would grow with history.
-    running = session.store.executions_in_context(
-        ctx.id, limit=20, filter_query="last_known_state = RUNNING"
-    )
-    for execution in running:
-        pid = custom(execution, "pid")
-        if custom(execution, "host") != host or not isinstance(pid, int) or _pid_alive(pid):
+    for name in markers:
+        try:
+            execution_id = int(name.split(".")[0])
+            with open(os.path.join(directory, name), encoding="utf-8") as f:
+                owner = json.load(f)
+        except (ValueError, OSError):
             continue
-        execution.last_known_state = _STATE["FAILED"]
-        set_value(execution.custom_properties["status"], Status.ABANDONED)
-        set_value(
-            execution.custom_properties["error"],
-            f"abandoned: the process running it (pid {pid} on {host}) died before it finished",
-        )
-        session.store.call("put_executions", [execution])
+        pid = owner.get("pid")
+        if owner.get("host") != host or not isinstance(pid, int) or _pid_alive(pid):
+            continue
+        for execution in session.store.call("get_executions_by_id", [execution_id]):
+            if execution.last_known_state != _STATE["RUNNING"]:
+                continue
+            execution.last_known_state = _STATE["FAILED"]
+            set_value(execution.custom_properties["status"], Status.ABANDONED)
+            set_value(
+                execution.custom_properties["error"],
+                f"abandoned: the process running it (pid {pid} on {host}) died before it finished",
+            )
+            session.store.call("put_executions", [execution])
         for out_key in node.get("outputs", {}):
-            shutil.rmtree(_staging_uri(session, node["id"], out_key, execution.id), True)
-        shutil.rmtree(os.path.join(session.pipeline_root, ".tmp", str(execution.id)), True)
+            shutil.rmtree(_staging_uri(session, node["id"], out_key, execution_id), True)
+        shutil.rmtree(os.path.join(session.pipeline_root, ".tmp", str(execution_id)), True)
+        _remove_marker(session, node["id"], execution_id)
 
 
 # Resolvers and importers ---------------------------------------------------------------------
@@ -1004,12 +1021,10 @@ def _run_importer(session: RunSession, node: Mapping[str, Any], started: float) 
     )
     type_id = session.store.artifact_type_id(out_type, _properties(artifact))
     execution = session._execution(node, "COMPLETE", Status.COMPLETE)
-    execution_id, [artifact_id], _ = session.store.call(
-        "put_execution",
+    execution_id, [artifact_id] = session.put_execution(
+        node["id"],
         execution,
         [(artifact_to_proto(artifact, type_id), session._event(_EVENT_OUTPUT, "result", 0))],
-        session._contexts(node["id"]),
-        reuse_context_if_already_exist=True,
     )
     artifact.id = artifact_id
     return NodeResult(

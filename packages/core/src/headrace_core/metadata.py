@@ -197,14 +197,33 @@ class MetadataStore:
         if key not in self._type_ids:
             from ml_metadata.proto import metadata_store_pb2 as pb
 
-            t = pb.ArtifactType(name=name)
-            for prop, kind in (properties or {}).items():
-                t.properties[prop] = getattr(pb, str(kind))
-            self._type_ids[key] = self.call("put_artifact_type", t, can_add_fields=True)
+            wanted = {prop: getattr(pb, str(kind)) for prop, kind in (properties or {}).items()}
+            # A read first: registering a type that is already there would still be a write.
+            existing = self._get_type("get_artifact_type", name)
+            if existing is not None and all(
+                existing.properties.get(p) == k for p, k in wanted.items()
+            ):
+                self._type_ids[key] = existing.id
+            else:
+                t = pb.ArtifactType(name=name)
+                for prop, kind in wanted.items():
+                    t.properties[prop] = kind
+                self._type_ids[key] = self.call("put_artifact_type", t, can_add_fields=True)
         return self._type_ids[key]
+
+    def _get_type(self, method: str, name: str) -> Any | None:
+        try:
+            return self.call(method, name)
+        except Exception as e:
+            if "not found" in str(e).lower() or type(e).__name__ == "NotFoundError":
+                return None
+            raise
 
     def execution_type_id(self, name: str) -> int:
         key = ("execution", name)
+        existing = None if key in self._type_ids else self._get_type("get_execution_type", name)
+        if existing is not None:
+            self._type_ids[key] = existing.id
         if key not in self._type_ids:
             from ml_metadata.proto import metadata_store_pb2 as pb
 
@@ -215,6 +234,9 @@ class MetadataStore:
 
     def context_type_id(self, name: str) -> int:
         key = ("context", name)
+        existing = None if key in self._type_ids else self._get_type("get_context_type", name)
+        if existing is not None:
+            self._type_ids[key] = existing.id
         if key not in self._type_ids:
             from ml_metadata.proto import metadata_store_pb2 as pb
 
