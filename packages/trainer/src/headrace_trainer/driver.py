@@ -1,0 +1,46 @@
+"""The Trainer's driver: checks the user module exists and keys the cache on its source.
+
+A ``module_file`` and the ``.py`` files beside it are already part of every node's cache key
+(headrace-core hashes a parameter named ``module_file``). A ``run_fn`` named by reference is
+not: this driver finds that module's file without importing it (importing would pull in
+TensorFlow on every launch, cached or not) and adds the same kind of hashes, so editing it
+re-runs the Trainer as editing a module file does.
+"""
+
+from __future__ import annotations
+
+import os
+
+from headrace_core.cache import module_files
+from headrace_core.driver import DriverContext, DriverOutput
+from headrace_trainer.errors import UserModuleError
+from headrace_trainer.udf import RUN_FN, find_module_source
+
+__all__ = ["run_driver"]
+
+
+def run_driver(context: DriverContext) -> DriverOutput:
+    module_file = context.exec_properties.get("module_file")
+    ref = context.exec_properties.get("run_fn")
+    if isinstance(module_file, str) and module_file and "://" not in module_file:
+        if not os.path.isfile(module_file):
+            raise UserModuleError(
+                f"Trainer: module_file {module_file} does not exist "
+                f"(it should define {RUN_FN}(fn_args))"
+            )
+        return DriverOutput()
+    if isinstance(ref, str) and ref:
+        module_name = ref.partition(":")[0] if ":" in ref else ref.rpartition(".")[0]
+        source = find_module_source(module_name)
+        if source is None:
+            # Not findable on disk (a zip import, say): the executor reports it if it fails.
+            return DriverOutput(cache_key={"run_fn_source": None})
+        return DriverOutput(
+            cache_key={
+                "run_fn_source": {
+                    "module": module_name,
+                    "files": module_files({"module_file": source}),
+                }
+            }
+        )
+    return DriverOutput()

@@ -1,0 +1,20 @@
+"""Errors the Trainer raises on purpose, each naming the file, function or directory at fault."""
+
+from __future__ import annotations
+
+from headrace_core import HeadraceError
+
+__all__ = ["ModelNotExportedError", "TrainerError", "UserModuleError"]
+
+
+class TrainerError(HeadraceError):
+    """Base of the Trainer's own errors."""
+
+
+class UserModuleError(TrainerError, ImportError):
+    """The user's module cannot provide ``run_fn``: the file is missing, fails to import, or
+    does not define the function."""
+
+
+class ModelNotExportedError(TrainerError, RuntimeError):
+    """``run_fn`` returned without writing a SavedModel to ``fn_args.serving_model_dir``."""

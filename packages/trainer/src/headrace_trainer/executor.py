@@ -1,0 +1,286 @@
+"""The Trainer's executor: builds TFX's ``FnArgs`` and calls the user's ``run_fn`` with them.
+
+Imported only when a node runs. Two process-wide settings are made here, before the user's
+code runs, so that users never have to set them:
+
+* ``TF_USE_LEGACY_KERAS=1`` before TensorFlow is imported. tf.Transform's
+  ``transform_features_layer()`` is a Keras 2 (tf_keras) layer and TensorFlow 2.16 binds
+  ``tf.keras`` to Keras 2 or 3 once, at first use, from this variable. Runners already apply
+  the component's ``EXECUTOR_ENV``; this ``setdefault`` covers calling the executor directly.
+* AutoGraph's ``DoNotConvert('tf_keras')`` rule. TensorFlow 2.16 exempts ``keras`` but not
+  ``tf_keras`` from conversion, so the first trace of a tf_keras ``train_step`` transpiles
+  tf_keras's own source: the penguin ``model.fit`` takes ~15 s longer with the same result.
+  Later TensorFlow releases ship the rule; adding it here is what they do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import tensorflow as tf  # after the variable above: tf.keras reads it once
+
+from headrace_core import Artifact, BaseExecutor
+from headrace_core.artifacts import decode_split_names, split_uri
+from headrace_trainer.component import normalize_args
+from headrace_trainer.errors import ModelNotExportedError, TrainerError
+from headrace_trainer.fn_args import DataAccessor, FnArgs
+from headrace_trainer.udf import load_run_fn
+
+__all__ = [
+    "EVAL_MODEL_DIR",
+    "Executor",
+    "SERVING_MODEL_DIR",
+    "disable_autograph_for_tf_keras",
+    "get_fn_args",
+]
+
+log = logging.getLogger(__name__)
+
+#: TFX's directories inside a Model artifact (``tfx.utils.path_utils``).
+SERVING_MODEL_DIR = "Format-Serving"
+EVAL_MODEL_DIR = "Format-TFMA"
+SCHEMA_FILE = "schema.pbtxt"
+TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
+TF_EXAMPLE_PAYLOAD = "FORMAT_TF_EXAMPLE"
+_TELEMETRY = ["Trainer"]
+
+
+def disable_autograph_for_tf_keras() -> bool:
+    """Stop AutoGraph from transpiling tf_keras's own code; True if the rule was added now.
+
+    tf_keras's training loop is written for graph mode and needs no conversion; TensorFlow
+    2.16's rule list (``autograph.core.config.CONVERSION_RULES``) lists ``keras`` only, so
+    every ``model.fit`` first converts tf_keras's source (seconds per model). Idempotent.
+    """
+    from tensorflow.python.autograph.core import config as autograph_config
+
+    rules = autograph_config.CONVERSION_RULES
+    for rule in rules:
+        if isinstance(rule, autograph_config.DoNotConvert) and rule.matches("tf_keras"):
+            return False
+    autograph_config.CONVERSION_RULES = (*rules, autograph_config.DoNotConvert("tf_keras"))
+    return True
+
+
+def _only(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
+    artifacts = input_dict.get(key) or []
+    if not artifacts:
+        return None
+    if len(artifacts) != 1:
+        raise TrainerError(
+            f"Trainer: input {key!r} takes one artifact, got {len(artifacts)} "
+            f"({', '.join(a.uri for a in artifacts)})"
+        )
+    return artifacts[0]
+
+
+def _only_file(uri: str, preferred: str, what: str) -> str:
+    """``uri/preferred``, or the only file in ``uri`` (TFX reads whatever single file it holds)."""
+    gfile = tf.io.gfile
+    path = os.path.join(uri, preferred)
+    if gfile.exists(path) and not gfile.isdir(path):
+        return path
+    names = gfile.listdir(uri) if gfile.isdir(uri) else []
+    files = sorted(n for n in names if not gfile.isdir(os.path.join(uri, n)))
+    if len(files) != 1:
+        raise TrainerError(
+            f"Trainer: {what} artifact {uri} has no {preferred} and "
+            + (f"{len(files)} files ({', '.join(files)})" if files else "no file")
+            + "; expected exactly one"
+        )
+    return os.path.join(uri, files[0])
+
+
+def _split_patterns(examples: list[Artifact], splits: list[str], which: str) -> list[str]:
+    patterns = []
+    for artifact in examples:
+        payload = artifact.get_custom_property("payload_format")
+        if payload not in (None, "", TF_EXAMPLE_PAYLOAD):
+            raise TrainerError(
+                f"Trainer: examples {artifact.uri} hold {payload}; the Trainer's data accessor "
+                f"reads {TF_EXAMPLE_PAYLOAD} only"
+            )
+        known = decode_split_names(str(artifact.get_property("split_names") or ""))
+        for split in splits:
+            directory = split_uri(artifact, split)
+            if (known and split not in known) or not tf.io.gfile.isdir(directory):
+                raise TrainerError(
+                    f"Trainer: examples {artifact.uri} have no split {split!r} for {which} "
+                    f"(splits: {', '.join(known) or 'none recorded'}); set {which}.splits"
+                )
+            patterns.append(os.path.join(directory, "*"))
+    return patterns
+
+
+def _read_schema(path: str) -> Any:
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    with tf.io.gfile.GFile(path) as f:
+        return text_format.Parse(f.read(), schema_pb2.Schema())
+
+
+def _data_accessor(default_schema: Callable[[], Any]) -> DataAccessor:
+    """TFX's DataAccessor over tf.Example TFRecords (gzipped or not), built on tfx-bsl."""
+
+    def record(file_pattern: str | list[str], schema: Any) -> Any:
+        from tfx_bsl.public import tfxio
+
+        return tfxio.TFExampleRecord(
+            file_pattern=file_pattern,
+            schema=default_schema() if schema is None else schema,
+            telemetry_descriptors=_TELEMETRY,
+        )
+
+    def tf_dataset_factory(
+        file_pattern: str | list[str], options: Any, schema: Any = None
+    ) -> tf.data.Dataset:
+        return record(file_pattern, schema).TensorFlowDataset(options)
+
+    def record_batch_factory(
+        file_pattern: str | list[str], options: Any, schema: Any = None
+    ) -> Any:
+        return record(file_pattern, schema).RecordBatches(options)
+
+    return DataAccessor(tf_dataset_factory, record_batch_factory, None)
+
+
+def _load_json_dict(value: Any, name: str) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = json.loads(value)
+    if value is not None and not isinstance(value, dict):
+        raise TrainerError(f"Trainer: {name} must be a dict, got {type(value).__name__}")
+    return value
+
+
+def get_fn_args(
+    input_dict: dict[str, list[Artifact]],
+    output_dict: dict[str, list[Artifact]],
+    exec_properties: dict[str, Any],
+) -> FnArgs:
+    """The ``FnArgs`` TFX's Trainer would build from these inputs, outputs and parameters."""
+    examples = input_dict.get("examples") or []
+    if not examples:
+        raise TrainerError("Trainer: input 'examples' is empty")
+    train_args = normalize_args(exec_properties.get("train_args"), "train_args") or {}
+    eval_args = normalize_args(exec_properties.get("eval_args"), "eval_args") or {}
+    train_files = _split_patterns(examples, train_args.get("splits") or ["train"], "train_args")
+    eval_files = _split_patterns(examples, eval_args.get("splits") or ["eval"], "eval_args")
+
+    schema = _only(input_dict, "schema")
+    schema_path = _only_file(schema.uri, SCHEMA_FILE, "schema") if schema else None
+    transform = _only(input_dict, "transform_graph")
+    transform_path = transform.uri if transform else None
+
+    def default_schema() -> Any:
+        if transform_path is not None:
+            return _read_schema(os.path.join(transform_path, TRANSFORMED_SCHEMA))
+        if schema_path is not None:
+            return _read_schema(schema_path)
+        raise TrainerError(
+            "Trainer: tf_dataset_factory needs a schema: pass one, or give the Trainer a "
+            "schema or transform_graph input"
+        )
+
+    base = _only(input_dict, "base_model")
+    base_model = None
+    if base is not None:
+        base_model = os.path.join(base.uri, SERVING_MODEL_DIR)
+        if not tf.io.gfile.isdir(base_model):
+            raise TrainerError(
+                f"Trainer: base_model {base.uri} has no {SERVING_MODEL_DIR}/ directory to "
+                "warm-start from"
+            )
+
+    hyperparameters = None
+    hp = _only(input_dict, "hyperparameters")
+    if hp is not None:
+        hp_file = _only_file(hp.uri, "best_hyperparameters.txt", "hyperparameters")
+        with tf.io.gfile.GFile(hp_file) as f:
+            try:
+                hyperparameters = json.load(f)
+            except json.JSONDecodeError as e:
+                raise TrainerError(f"Trainer: hyperparameters file {hp_file}: {e}") from None
+
+    model = _only(output_dict, "model")
+    model_run = _only(output_dict, "model_run")
+    if model is None or model_run is None:
+        raise TrainerError("Trainer: outputs 'model' and 'model_run' are required")
+    os.makedirs(model.uri, exist_ok=True)
+    os.makedirs(model_run.uri, exist_ok=True)
+
+    return FnArgs(
+        working_dir=None,
+        train_files=train_files,
+        eval_files=eval_files,
+        # TFX: an unset (0) num_steps means None, which Keras reads as "until the data ends".
+        train_steps=train_args.get("num_steps") or None,
+        eval_steps=eval_args.get("num_steps") or None,
+        schema_path=schema_path,
+        schema_file=schema_path,
+        transform_graph_path=transform_path,
+        transform_output=transform_path,
+        data_accessor=_data_accessor(default_schema),
+        serving_model_dir=os.path.join(model.uri, SERVING_MODEL_DIR),
+        eval_model_dir=os.path.join(model.uri, EVAL_MODEL_DIR),
+        model_run_dir=model_run.uri,
+        base_model=base_model,
+        hyperparameters=hyperparameters,
+        custom_config=_load_json_dict(exec_properties.get("custom_config"), "custom_config"),
+    )
+
+
+def _describe_run_fn(exec_properties: dict[str, Any]) -> str:
+    if exec_properties.get("module_file"):
+        return f"run_fn in module_file {exec_properties['module_file']}"
+    return f"run_fn {exec_properties.get('run_fn')!r}"
+
+
+class Executor(BaseExecutor):
+    """Runs the user's ``run_fn(fn_args)`` and checks that it exported a serving model."""
+
+    def Do(  # noqa: N802 - TFX's name
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        fn_args = get_fn_args(input_dict, output_dict, exec_properties)
+        run_fn = load_run_fn(exec_properties)
+        keras = tf.keras.__name__
+        if not keras.startswith("tf_keras"):
+            log.warning(
+                "tf.keras is %s (Keras 3) in this process: it was first used before "
+                "TF_USE_LEGACY_KERAS=1 was set, so tf.Transform's Keras 2 layers will not mix "
+                "with a tf.keras model",
+                keras,
+            )
+        disable_autograph_for_tf_keras()
+
+        started = time.monotonic()
+        run_fn(fn_args)
+        seconds = time.monotonic() - started
+
+        serving = fn_args.serving_model_dir or ""
+        if not any(
+            os.path.isfile(os.path.join(serving, name))
+            for name in ("saved_model.pb", "saved_model.pbtxt")
+        ):
+            found = sorted(os.listdir(serving)) if os.path.isdir(serving) else []
+            raise ModelNotExportedError(
+                f"Trainer: {_describe_run_fn(exec_properties)} returned without exporting a "
+                f"model: no saved_model.pb in fn_args.serving_model_dir ({serving}"
+                + (f", which holds {', '.join(found)}" if found else ", which does not exist")
+                + "); save one there, e.g. model.save(fn_args.serving_model_dir, "
+                "save_format='tf', signatures=...)"
+            )
+        log.info("Trainer: run_fn took %.1f s; model exported to %s", seconds, serving)

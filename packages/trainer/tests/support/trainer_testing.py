@@ -1,0 +1,183 @@
+"""Test helpers: where the real data is, and the penguin data in TFX's on-disk layouts.
+
+Kept out of ``fixtures/`` on purpose: that folder holds user module files, and the Trainer
+reloads the modules beside a module file when it loads one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headrace_core import Examples, Schema, TransformGraph
+
+__all__ = [
+    "DATA",
+    "FEATURES",
+    "FIXTURES",
+    "LABEL",
+    "PENGUIN",
+    "SPLITS",
+    "SPLIT_NAMES",
+    "PenguinData",
+    "make_penguin_data",
+    "read_schema",
+    "require",
+]
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[4]
+DATA = Path(os.environ.get("HEADRACE_TEST_DATA") or REPO.parent / "shared" / "data")
+PENGUIN = DATA / "penguin"
+SPLITS = ("train", "eval")
+SPLIT_NAMES = '["train", "eval"]'
+FEATURES = ("culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g")
+LABEL = "species"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"test data {path} is missing; set HEADRACE_TEST_DATA to the data folder")
+    return path
+
+
+@dataclass(frozen=True)
+class PenguinData:
+    """The penguin data as upstream components would leave it, and artifacts pointing at it."""
+
+    raw_examples: Path
+    schema: Path
+    transform_graph: Path
+    transformed_examples: Path
+
+    def examples_artifact(self, transformed: bool = True) -> Examples:
+        uri = self.transformed_examples if transformed else self.raw_examples
+        artifact = Examples(str(uri), properties={"split_names": SPLIT_NAMES, "span": 0})
+        artifact.set_custom_property("payload_format", "FORMAT_TF_EXAMPLE")
+        return artifact
+
+    def schema_artifact(self) -> Schema:
+        return Schema(str(self.schema))
+
+    def transform_artifact(self) -> TransformGraph:
+        return TransformGraph(str(self.transform_graph))
+
+
+def _penguin_rows() -> dict[str, list[dict[str, str]]]:
+    with open(require(PENGUIN / "penguins_processed.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        "train": [r for i, r in enumerate(rows) if i % 3 != 0],
+        "eval": [r for i, r in enumerate(rows) if i % 3 == 0],
+    }
+
+
+def _write_raw_examples(uri: Path) -> None:
+    import tensorflow as tf
+
+    for split, rows in _penguin_rows().items():
+        directory = uri / f"Split-{split}"
+        directory.mkdir(parents=True)
+        path = str(directory / "data_tfrecord-00000-of-00001.gz")
+        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+            for row in rows:
+                feature = {
+                    name: tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))
+                    for name in FEATURES
+                }
+                feature[LABEL] = tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=[int(row[LABEL])])
+                )
+                example = tf.train.Example(features=tf.train.Features(feature=feature))
+                writer.write(example.SerializeToString())
+
+
+def read_schema(path: Path) -> Any:
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    return text_format.Parse(path.read_text(), schema_pb2.Schema())
+
+
+def _encode(batch_and_passthrough: tuple[Any, Any], schema: Any) -> list[bytes]:
+    from tfx_bsl.public import tfxio
+
+    encoded: list[bytes] = tfxio.RecordBatchToExamplesEncoder(schema).encode(
+        batch_and_passthrough[0]
+    )
+    return encoded
+
+
+def _transform(data: PenguinData, temp_dir: Path) -> None:
+    """Analyze the train split, write the transform graph, transform both splits (Beam)."""
+    import apache_beam as beam
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from penguin_module import preprocessing_fn
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
+    from tfx_bsl.public import tfxio
+
+    schema = read_schema(data.schema / "schema.pbtxt")
+    sources = {
+        split: tfxio.TFExampleRecord(
+            file_pattern=str(data.raw_examples / f"Split-{split}" / "*"),
+            schema=schema,
+            telemetry_descriptors=["headrace-trainer-tests"],
+        )
+        for split in SPLITS
+    }
+    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(temp_dir)):
+        raw = {
+            split: pipeline | f"Read{split}" >> source.BeamSource()
+            for split, source in sources.items()
+        }
+        config = sources["train"].TensorAdapterConfig()
+        transform_fn = (raw["train"], config) | "Analyze" >> tft_beam.AnalyzeDataset(
+            preprocessing_fn
+        )
+        _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
+            str(data.transform_graph)
+        )
+        for split in SPLITS:
+            # Record batches encoded by tfx-bsl, as TFX's Transform does. (TFT's
+            # ExampleProtoCoder here leaves the interpreter to crash when it exits.)
+            transformed, metadata = ((raw[split], config), transform_fn) | (
+                f"Transform{split}" >> tft_beam.TransformDataset(output_record_batches=True)
+            )
+            _ = (
+                transformed
+                | f"Encode{split}" >> beam.FlatMap(_encode, metadata.schema)
+                | f"Write{split}"
+                >> beam.io.WriteToTFRecord(
+                    str(data.transformed_examples / f"Split-{split}" / "transformed_examples"),
+                    file_name_suffix=".gz",
+                    num_shards=1,
+                )
+            )
+    # TFX's Transform also keeps the raw metadata beside the graph: TFTransformOutput reads
+    # raw_feature_spec() (what a serving signature parses) from it.
+    metadata_io.write_metadata(
+        dataset_metadata.DatasetMetadata(schema),
+        str(data.transform_graph / tft.TFTransformOutput.RAW_METADATA_DIR),
+    )
+
+
+def make_penguin_data(root: Path) -> PenguinData:
+    """Raw examples, schema, transform graph and transformed examples under ``root``."""
+    data = PenguinData(
+        raw_examples=root / "examples",
+        schema=root / "schema",
+        transform_graph=root / "transform_graph",
+        transformed_examples=root / "transformed_examples",
+    )
+    _write_raw_examples(data.raw_examples)
+    data.schema.mkdir()
+    shutil.copy(require(PENGUIN / "schema_user_provided.pbtxt"), data.schema / "schema.pbtxt")
+    _transform(data, root / "tft_tmp")
+    return data
