@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 
-from headrace_core import Pipeline
 from headrace_examplegen import CsvExampleGen
 from headrace_examplevalidator import ExampleValidator
 from headrace_schemagen import SchemaGen
 from headrace_statisticsgen import StatisticsGen
 from headrace_trainer import Trainer
 from headrace_transform import Transform
+
+from headrace_core import Pipeline
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
