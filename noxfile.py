@@ -108,6 +108,12 @@ def integration(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks; figures are printed side by side and written to bench-results/."""
-    _install_packages(session, PACKAGES["headrace-core"])
+    """Benchmarks; figures are printed side by side and written to bench-results/.
+
+    Every package under packages/ is installed (one resolution), so the ``data`` group can run
+    CsvExampleGen and StatisticsGen."""
+    args = ["-c", CONSTRAINTS]
+    for directory in PACKAGES.values():
+        args += ["-e", str(directory.relative_to(ROOT))]
+    session.install(*args)
     session.run("python", "tools/bench/run.py", *session.posargs)

@@ -24,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench-results"
 WORKER = Path(__file__).resolve().parent / "pipeline_worker.py"
+DATA_WORKER = Path(__file__).resolve().parent / "data_worker.py"
 
 RUNNER_NODES = 50
 RUNNER_ROUNDS = 2  # worker processes per shape, alternating chain and grid
@@ -36,6 +37,10 @@ HISTORY_NODES = 10
 HISTORY_CHECKPOINTS = (10, 100, 1000)
 HISTORY_REPEAT = 15  # cached reruns measured at each checkpoint; the median is reported
 HISTORY_PROFILE_RUNS = 5  # profiled cached reruns against the first and the last checkpoint
+# The data group: real data sets live in <repo>/../shared/data (override with HEADRACE_TEST_DATA).
+DATA = Path(os.environ.get("HEADRACE_TEST_DATA") or ROOT.parent / "shared" / "data")
+SYNTHETIC_ROWS = 1_000_000
+DATA_ROUNDS = 1  # worker processes per side and data set, alternating pipeline and direct
 
 Row = tuple[str, float, str, str]  # (what, value, unit, target or baseline)
 GROUPS: dict[str, Callable[[], list[Row]]] = {}
@@ -483,6 +488,129 @@ def history_bench() -> list[Row]:
             f"{(size_high - size_low) / (hi - lo) / 1e3:.1f} kB per run",
         ),
     ]
+    return rows
+
+
+def _synthetic_csv(source: Path, rows: int) -> Path:
+    """A taxi-like CSV of ``rows`` rows: the source's rows cycled, each number given a small
+    jitter (same type: integers stay integers). Cached under bench-results/, generated once."""
+    import csv
+    import random
+
+    directory = RESULTS / f"data-synthetic-{rows}"
+    path = directory / "data.csv"
+    if path.exists():
+        return directory
+    print(f"  generating {rows:,} synthetic rows into {path.relative_to(ROOT)} ...", flush=True)
+    with source.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        template = [row for row in reader if row]
+    rng = random.Random(0)
+
+    def jitter(cell: str) -> str:
+        if not cell or cell[0] not in "-0123456789":
+            return cell
+        try:
+            if "." in cell or "e" in cell:
+                return repr(round(float(cell) * (1 + rng.uniform(-0.01, 0.01)), 6))
+            value = int(cell)
+        except ValueError:
+            return cell
+        return str(value + rng.randint(-1, 1)) if abs(value) > 100 else cell
+
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / "data.csv.partial"
+    with partial.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i in range(rows):
+            writer.writerow([jitter(c) for c in template[i % len(template)]])
+    partial.rename(path)
+    return directory
+
+
+def _data_worker(side: str, csv_dir: Path, work: Path) -> dict[str, Any]:
+    """One side of the data benchmark in a fresh process; adds its whole-process wall time."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(DATA_WORKER), side, str(csv_dir), str(work)],
+        check=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    took = time.perf_counter() - start
+    data: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    data["process"] = took
+    return data
+
+
+@group("data")
+def data_bench() -> list[Row]:
+    """CsvExampleGen -> StatisticsGen under LocalDagRunner (in-process) against the same work
+    written directly with Beam, tfx-bsl and TFDV (tools/bench/data_worker.py), each side in a
+    fresh process, on the Chicago taxi CSV and on a synthetic taxi-like CSV."""
+    source = DATA / "chicago_taxi" / "data.csv"
+    if not source.exists():
+        raise FileNotFoundError(f"{source} is missing (set HEADRACE_TEST_DATA)")
+    with source.open(encoding="utf-8") as f:
+        taxi_rows = sum(1 for line in f if line.strip()) - 1
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        taxi_dir = Path(tmp) / "taxi"
+        taxi_dir.mkdir()
+        (taxi_dir / "data.csv").symlink_to(source)
+        sets = [
+            ("chicago taxi", taxi_dir, taxi_rows),
+            (
+                f"synthetic {SYNTHETIC_ROWS:,}",
+                _synthetic_csv(source, SYNTHETIC_ROWS),
+                SYNTHETIC_ROWS,
+            ),
+        ]
+        for label, csv_dir, n in sets:
+            runs: dict[str, list[dict[str, Any]]] = {"pipeline": [], "direct": []}
+            for round_ in range(DATA_ROUNDS):
+                for side in ("pipeline", "direct"):
+                    print(f"  {label}: {side} (round {round_ + 1}) ...", flush=True)
+                    work = Path(tmp) / f"{label.split()[0]}-{side}-{round_}"
+                    runs[side].append(_data_worker(side, csv_dir, work))
+            for side, found in runs.items():
+                examples = sum(found[0]["examples"].values())
+                if examples != n:
+                    raise RuntimeError(f"{label}, {side}: statistics count {examples} of {n} rows")
+            work = {side: _median(found, "work") for side, found in runs.items()}
+            whole = {side: _median(found, "process") for side, found in runs.items()}
+            ratio = work["pipeline"] / work["direct"]
+            for side, name in (("pipeline", "headrace pipeline"), ("direct", "direct Beam/TFDV")):
+                found = runs[side]
+                splits = ", ".join(f"{k} {v}" for k, v in found[0]["examples"].items())
+                rows += [
+                    (f"{label}: {name}, data work", work[side], "s", splits),
+                    (f"{label}: {name}, rows per second", n / work[side], "/s", ""),
+                    (
+                        f"{label}: {name}, imports (+ pyarrow warm-up)",
+                        _median(found, "imports") + _median(found, "warm_up"),
+                        "s",
+                        f"warm-up {_median(found, 'warm_up') * 1000:.0f} ms",
+                    ),
+                    (f"{label}: {name}, whole process", whole[side], "s", ""),
+                ]
+            rows += [
+                (
+                    f"{label}: ratio pipeline / direct, data work",
+                    ratio,
+                    "x",
+                    _check(ratio, 1.2, "<= 1.2 x"),
+                ),
+                (
+                    f"{label}: ratio pipeline / direct, whole process",
+                    whole["pipeline"] / whole["direct"],
+                    "x",
+                    "",
+                ),
+            ]
     return rows
 
 
