@@ -97,10 +97,16 @@ def taxi(tmp_path_factory: pytest.TempPathFactory) -> Data:
 @pytest.fixture(scope="session")
 def run_transform(tmp_path_factory: pytest.TempPathFactory) -> RunTransform:
     """Runs the executor directly, as the launcher would: ``run(data, **exec_properties)``,
-    with ``analyzer_cache=`` an earlier run's updated cache."""
+    with ``analyzer_cache=`` an earlier run's updated cache and ``spans=`` several Examples
+    artifacts instead of ``data.examples``."""
     counter = iter(range(10_000))
 
-    def run(data: Data, analyzer_cache: Artifact | None = None, **properties: Any) -> Run:
+    def run(
+        data: Data,
+        analyzer_cache: Artifact | None = None,
+        spans: list[Examples] | None = None,
+        **properties: Any,
+    ) -> Run:
         from headrace_transform.executor import Executor
 
         root = tmp_path_factory.mktemp(f"run{next(counter)}")
@@ -111,7 +117,10 @@ def run_transform(tmp_path_factory: pytest.TempPathFactory) -> RunTransform:
         }
         for artifacts in outputs.values():
             os.makedirs(artifacts[0].uri)
-        inputs: dict[str, list[Artifact]] = {"examples": [data.examples], "schema": [data.schema]}
+        inputs: dict[str, list[Artifact]] = {
+            "examples": list(spans or [data.examples]),
+            "schema": [data.schema],
+        }
         if analyzer_cache is not None:
             inputs["analyzer_cache"] = [analyzer_cache]
         properties.setdefault("module_file", str(MODULES / "penguin_preprocessing.py"))

@@ -243,6 +243,38 @@ def test_changed_data_misses_the_cache(
     assert os.listdir(run.cache.uri) != os.listdir(penguin_run.cache.uri)
 
 
+def test_rolling_window_recomputes_only_the_new_span(
+    run_transform: RunTransform, penguin: Data, tmp_path: Path
+) -> None:
+    """TFX's use of the cache: spans [1, 2], then [2, 3]; span 2 comes from the cache."""
+
+    def span(n: int) -> Examples:
+        return write_examples(
+            PENGUIN,
+            penguin.schema_file,
+            tmp_path / f"span{n}",
+            rows=100 + 50 * n,
+            span=n,
+            fingerprint=f"span-{n}",
+        )
+
+    one, two, three = span(1), span(2), span(3)
+    first = run_transform(penguin, spans=[one, two], materialize=False)
+    assert len(first.stats.datasets_analyzed) == 2
+    assert first.stats.cache_entries_written == 8  # 4 analyzers x 2 spans
+    second = run_transform(
+        penguin, spans=[two, three], analyzer_cache=first.cache, materialize=False
+    )
+    assert second.stats.datasets_from_cache == [first.stats.datasets_analyzed[1]]
+    assert len(second.stats.datasets_analyzed) == 1
+    assert (second.stats.cache_entries_read, second.stats.cache_entries_written) == (4, 4)
+    assert sorted(os.listdir(second.cache.uri)) == sorted(
+        second.stats.datasets_from_cache + second.stats.datasets_analyzed
+    )
+    with pytest.raises(ValueError, match="materialize=True with 2 examples artifacts"):
+        run_transform(penguin, spans=[two, three])
+
+
 def test_dataset_keys_follow_content_not_path(tmp_path: Path) -> None:
     from headrace_transform.executor import _dataset_key
 
