@@ -67,7 +67,7 @@ def _install_packages(session: nox.Session, directory: Path, extra: str = "test"
 
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "typecheck", "tests", "integration"]
+nox.options.sessions = ["lint", "typecheck", "tests", "integration", "examples"]
 
 
 @nox.session(python=PYTHON)
@@ -103,7 +103,17 @@ def integration(session: nox.Session) -> None:
         str(p.parent) for p in (ROOT / "integration_tests" / "plugins").glob("*/pyproject.toml")
     )
     session.install("-c", CONSTRAINTS, *plugins)
-    session.run("pytest", "integration_tests", *session.posargs)
+    session.run("pytest", "integration_tests", "--ignore=integration_tests/ml", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def examples(session: nox.Session) -> None:
+    """The ML example pipelines end to end, with every component package installed."""
+    args = ["-c", CONSTRAINTS]
+    for directory in PACKAGES.values():
+        args += ["-e", str(directory.relative_to(ROOT))]
+    session.install(*args, _dev_pin("pytest"))
+    session.run("pytest", "integration_tests/ml", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -7,11 +7,12 @@ imports what it needs when it runs, and none imports an executor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["main"]
@@ -141,6 +142,20 @@ def _load_document(args: argparse.Namespace) -> dict[str, Any]:
     return document
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core.orchestration.local import LocalDagRunner, NodeEvent
 
@@ -195,7 +210,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"metadata in {runner.metadata_url_for(document)}",
             flush=True,
         )
-    result = runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume)
+    if args.json:
+        # Executors print (Keras progress, Beam, TensorFlow's C++ logs): keep standard output
+        # for the JSON alone by sending everything else to standard error, file descriptors
+        # included.
+        with _stdout_to_stderr():
+            result = runner.run(
+                document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume
+            )
+    else:
+        result = runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume)
     if args.json:
         _print_json(result.to_json())
     else:
