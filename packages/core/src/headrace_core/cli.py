@@ -401,8 +401,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         NODE_CONTEXT,
         MetadataStore,
         custom,
-        default_metadata_url,
         node_context_name,
+        pipeline_metadata_url,
         store_exists,
     )
     from headrace_core.orchestration.local import _ReadOnlySession
@@ -411,11 +411,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     nodes = {n["id"]: n for n in document["nodes"]}
     if args.node not in nodes:
         raise HeadraceError(f"no node {args.node!r} in the pipeline; nodes: {', '.join(nodes)}")
-    url = (
-        args.metadata
-        or document["pipeline"].get("metadata_connection_config")
-        or default_metadata_url(document["pipeline"]["root"])
-    )
+    url = pipeline_metadata_url(document, args.metadata)
     if not store_exists(url):
         print(f"{args.node}: would run: nothing has run yet (no metadata store at {url})")
         return 0

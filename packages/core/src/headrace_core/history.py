@@ -13,6 +13,9 @@ from typing import Any
 from headrace_core import cache as cache_mod
 from headrace_core.errors import HeadraceError
 from headrace_core.metadata import (
+    EVENT_INPUT,
+    EVENT_INTERNAL_OUTPUT,
+    EVENT_OUTPUT,
     RUN_CONTEXT,
     MetadataStore,
     custom,
@@ -21,9 +24,6 @@ from headrace_core.metadata import (
 
 __all__ = ["artifact_list", "diff_runs", "find_run", "lineage", "run_details", "run_list"]
 
-_EVENT_INPUT = 3
-_EVENT_OUTPUT = 4
-_EVENT_INTERNAL_OUTPUT = 6
 _STATE_NAMES = {
     0: "UNKNOWN",
     1: "PENDING",
@@ -109,7 +109,7 @@ def run_details(store: MetadataStore, run_id: str, pipeline: str | None = None) 
     events = store.events(e.id for e in executions)
     outputs: dict[int, dict[str, list[int]]] = {}
     for ev in events:
-        if ev.type in (_EVENT_OUTPUT, _EVENT_INTERNAL_OUTPUT):
+        if ev.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT):
             key = ev.path.steps[0].key if ev.path.steps else ""
             outputs.setdefault(ev.execution_id, {}).setdefault(key, []).append(ev.artifact_id)
     latest: dict[str, Any] = {}
@@ -153,7 +153,7 @@ def _producers(store: MetadataStore, artifact_ids: Iterable[int]) -> dict[int, A
     ids = list(artifact_ids)
     if not ids:
         return {}
-    events = [e for e in store.call("get_events_by_artifact_ids", ids) if e.type == _EVENT_OUTPUT]
+    events = [e for e in store.call("get_events_by_artifact_ids", ids) if e.type == EVENT_OUTPUT]
     executions = {
         x.id: x for x in store.call("get_executions_by_id", {e.execution_id for e in events})
     }
@@ -216,9 +216,9 @@ def lineage(
             continue
         events = store.call("get_events_by_artifact_ids", [current])
         if direction == "upstream":
-            exec_ids = [e.execution_id for e in events if e.type == _EVENT_OUTPUT]
+            exec_ids = [e.execution_id for e in events if e.type == EVENT_OUTPUT]
         else:
-            exec_ids = [e.execution_id for e in events if e.type == _EVENT_INPUT]
+            exec_ids = [e.execution_id for e in events if e.type == EVENT_INPUT]
         executions = [
             x for x in store.call("get_executions_by_id", exec_ids) if x.id not in seen_executions
         ]
@@ -227,12 +227,12 @@ def lineage(
                 continue
             seen_executions.add(execution.id)
             exec_events = store.events([execution.id])
-            ins = sorted({e.artifact_id for e in exec_events if e.type == _EVENT_INPUT})
+            ins = sorted({e.artifact_id for e in exec_events if e.type == EVENT_INPUT})
             outs = sorted(
                 {
                     e.artifact_id
                     for e in exec_events
-                    if e.type in (_EVENT_OUTPUT, _EVENT_INTERNAL_OUTPUT)
+                    if e.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT)
                 }
             )
             for a in store.artifacts(set(ins + outs) - set(artifacts)):

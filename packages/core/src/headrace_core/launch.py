@@ -38,16 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from headrace_core import ir
     from headrace_core.errors import HeadraceError
     from headrace_core.launcher import RunSession, Status, apply_environment, launch_node
-    from headrace_core.metadata import MetadataStore, default_metadata_url
+    from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 
     try:
         with open(args.ir, encoding="utf-8") as f:
             document = ir.loads(f.read())
-        url = (
-            args.metadata
-            or document["pipeline"].get("metadata_connection_config")
-            or default_metadata_url(document["pipeline"]["root"])
-        )
+        url = pipeline_metadata_url(document, args.metadata)
         session = RunSession(
             document, MetadataStore(url), args.run_id, reuse_latest=args.reuse_latest
         )

@@ -39,6 +39,9 @@ from headrace_core.errors import HeadraceError
 from headrace_core.executor import ExecutorContext, import_ref, load_executor_class
 from headrace_core.metadata import (
     CACHE_CONTEXT,
+    EVENT_INPUT,
+    EVENT_INTERNAL_OUTPUT,
+    EVENT_OUTPUT,
     NODE_CONTEXT,
     PIPELINE_CONTEXT,
     RUN_CONTEXT,
@@ -124,9 +127,6 @@ _STATE = {
     "CACHED": 5,
     "CANCELED": 6,
 }
-_EVENT_INPUT = 3
-_EVENT_OUTPUT = 4
-_EVENT_INTERNAL_OUTPUT = 6
 _ERROR_LIMIT = 8000
 
 
@@ -277,7 +277,7 @@ class RunSession:
         events = [
             e
             for e in self.store.events([execution_id])
-            if e.type in (_EVENT_OUTPUT, _EVENT_INTERNAL_OUTPUT)
+            if e.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT)
         ]
         protos = {a.id: a for a in self.store.artifacts({e.artifact_id for e in events})}
         keyed: dict[str, list[tuple[int, Artifact]]] = {}
@@ -340,7 +340,7 @@ class RunSession:
 
     def _input_events(self, inputs: Mapping[str, list[Artifact]]) -> list[tuple[Any, Any]]:
         return [
-            (self.proto_of(a), self._event(_EVENT_INPUT, key, i))
+            (self.proto_of(a), self._event(EVENT_INPUT, key, i))
             for key, artifacts in sorted(inputs.items())
             for i, a in enumerate(artifacts)
         ]
@@ -361,7 +361,7 @@ class RunSession:
         """An execution that reuses existing artifacts as its outputs (cache hit, resolver)."""
         execution = self._execution(node, state, status, **props)
         links = self._input_events(inputs) + [
-            (self.proto_of(a), self._event(_EVENT_INTERNAL_OUTPUT, key, i))
+            (self.proto_of(a), self._event(EVENT_INTERNAL_OUTPUT, key, i))
             for key, artifacts in sorted(outputs.items())
             for i, a in enumerate(artifacts)
         ]
@@ -624,7 +624,7 @@ def _run_driver(
     return result
 
 
-def _driver_error(node: Mapping[str, Any], error: Exception) -> str:
+def _driver_error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
@@ -667,7 +667,7 @@ def _run_component(
     try:
         driven = _run_driver(session, node, inputs)
     except Exception as e:
-        return _record_failure(session, node, None, inputs, _driver_error(node, e), started)
+        return _record_failure(session, node, None, inputs, _driver_error(e), started)
     parts = cache_mod.cache_key_parts(
         session.pipeline_name, node, _key_inputs(inputs), driven.cache_key
     )
@@ -779,7 +779,7 @@ def _run_component(
             links.append(
                 (
                     artifact_to_proto(artifact, type_id),
-                    session._event(_EVENT_OUTPUT, out_key, index),
+                    session._event(EVENT_OUTPUT, out_key, index),
                 )
             )
     execution.last_known_state = pb.Execution.COMPLETE
@@ -893,7 +893,7 @@ def _output_under_key(
     events = [
         e
         for e in session.store.call("get_events_by_artifact_ids", artifact_ids)
-        if e.type in (_EVENT_OUTPUT, _EVENT_INTERNAL_OUTPUT)
+        if e.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT)
         and e.path.steps
         and e.path.steps[0].key == key
     ]
@@ -1024,7 +1024,7 @@ def _run_importer(session: RunSession, node: Mapping[str, Any], started: float) 
     execution_id, [artifact_id] = session.put_execution(
         node["id"],
         execution,
-        [(artifact_to_proto(artifact, type_id), session._event(_EVENT_OUTPUT, "result", 0))],
+        [(artifact_to_proto(artifact, type_id), session._event(EVENT_OUTPUT, "result", 0))],
     )
     artifact.id = artifact_id
     return NodeResult(
@@ -1074,7 +1074,7 @@ def predict_node(
     try:
         driven = _run_driver(session, node, inputs)
     except Exception as e:
-        return Prediction(node_id, "run", f"driver fails: {_driver_error(node, e)}")
+        return Prediction(node_id, "run", f"driver fails: {_driver_error(e)}")
     parts = cache_mod.cache_key_parts(
         session.pipeline_name, node, _key_inputs(inputs), driven.cache_key
     )

@@ -39,11 +39,17 @@ __all__ = [
     "connection_config",
     "default_metadata_url",
     "node_context_name",
+    "pipeline_metadata_url",
     "run_context_name",
     "sqlite_metadata_connection_config",
     "sqlite_path",
     "store_exists",
 ]
+
+# MLMD Event.Type values, named here so readers of the store need not import ml_metadata.
+EVENT_INPUT = 3
+EVENT_OUTPUT = 4
+EVENT_INTERNAL_OUTPUT = 6
 
 PIPELINE_CONTEXT = "headrace.pipeline"
 RUN_CONTEXT = "headrace.pipeline_run"
@@ -78,6 +84,17 @@ def store_exists(url: str) -> bool:
     """False only for an SQLite store whose file does not exist yet (nothing has run)."""
     path = sqlite_path(url)
     return path is None or os.path.exists(path)
+
+
+def pipeline_metadata_url(document: Mapping[str, Any], override: str | None = None) -> str:
+    """The store of a compiled pipeline: an explicit URL, else the pipeline's own, else SQLite
+    in its root."""
+    pipeline = document["pipeline"]
+    return (
+        override
+        or pipeline.get("metadata_connection_config")
+        or default_metadata_url(pipeline["root"])
+    )
 
 
 def default_metadata_url(pipeline_root: str) -> str:

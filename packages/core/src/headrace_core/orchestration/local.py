@@ -37,7 +37,7 @@ from headrace_core.launcher import (
 from headrace_core.metadata import (
     RUN_CONTEXT,
     MetadataStore,
-    default_metadata_url,
+    pipeline_metadata_url,
     run_context_name,
     store_exists,
 )
@@ -160,11 +160,7 @@ class LocalDagRunner:
         return dict(pipeline)
 
     def metadata_url_for(self, document: Mapping[str, Any]) -> str:
-        return (
-            self.metadata_url
-            or document["pipeline"].get("metadata_connection_config")
-            or default_metadata_url(document["pipeline"]["root"])
-        )
+        return pipeline_metadata_url(document, self.metadata_url)
 
     def open_session(
         self,
