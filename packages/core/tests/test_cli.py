@@ -91,7 +91,8 @@ def test_plugins_table(run_cli: RunCli) -> None:
     assert ["artifact", "type", "Examples", "headrace-core", __version__] in [
         line.split() for line in lines[1:]
     ]
-    assert len(lines) == 1 + 20
+    assert len(lines) == 1 + 20 + 1
+    assert lines[-1].split() == ["orchestrator", "local", "headrace-core", __version__]
 
 
 def test_plugins_json(run_cli: RunCli) -> None:
@@ -99,10 +100,10 @@ def test_plugins_json(run_cli: RunCli) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     entries = data["entries"]
-    assert len(entries) == 20
+    assert len(entries) == 21
     for entry in entries:
         assert {"name", "kind", "distribution", "version"} <= set(entry)
-        assert entry["kind"] == "artifact_type"
+        assert entry["kind"] == ("orchestrator" if entry["name"] == "local" else "artifact_type")
         assert entry["distribution"] == "headrace-core"
         assert entry["version"] == __version__
     assert {e["name"] for e in entries} >= {"Examples", "Model", "JsonValue"}
@@ -112,7 +113,7 @@ def test_plugins_json(run_cli: RunCli) -> None:
             "name": "headrace-core",
             "distribution": "headrace-core",
             "version": __version__,
-            "hooks": ["headrace_register_artifact_types"],
+            "hooks": ["headrace_register_artifact_types", "headrace_register_orchestrators"],
             "builtin": True,
         }
     ]
@@ -182,7 +183,7 @@ def test_compile_to_a_file_with_validation(run_cli: RunCli, tmp_path: Path) -> N
     result = run_cli("compile", str(FULL_PIPELINE), "-o", str(out), "--validate")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr.strip() == f"compiled 'hrcore-full' (14 nodes) to {out}"
+    assert result.stderr.strip() == f"compiled 'hrcore-full' (14 nodes) for ir to {out}"
     document = json.loads(out.read_text())
     ir.validate(document)
     assert document["pipeline"]["name"] == "hrcore-full"

@@ -101,9 +101,12 @@ def test_standard_types_are_registered_by_headrace_core() -> None:
         assert entry.provenance.plugin == "headrace-core"
     (core,) = manager.plugins()
     assert (core.name, core.distribution, core.builtin) == ("headrace-core", "headrace-core", True)
-    assert core.hooks == ("headrace_register_artifact_types",)
+    assert core.hooks == ("headrace_register_artifact_types", "headrace_register_orchestrators")
     assert len(manager.components) == 0
-    assert len(manager.orchestrators) == 0
+    assert list(manager.orchestrators) == ["local"]
+    assert manager.orchestrators.get("local").runner == (
+        "headrace_core.orchestration.local:LocalDagRunner"
+    )
 
 
 def test_plugin_registers_types_components_and_orchestrators() -> None:

@@ -92,22 +92,68 @@ def _write_atomically(path: str, text: str) -> None:
         raise HeadraceError(f"cannot write {path}: {e.strerror or e}") from e
 
 
+def _orchestrator(name: str, role: str) -> Any:
+    """The registered orchestrator ``name``'s runner class or compiler function."""
+    from headrace_core.errors import HeadraceError
+    from headrace_core.executor import import_ref
+    from headrace_core.plugins import get_plugin_manager
+
+    registry = get_plugin_manager().orchestrators
+    if name not in registry:
+        known = ", ".join(sorted(n for n in registry if getattr(registry.get(n), role)))
+        raise HeadraceError(
+            f"no orchestrator {name!r} is installed (pip install headrace-{name}?); "
+            f"{role}s available: {known or 'none'}"
+        )
+    ref = getattr(registry.get(name), role)
+    if ref is None:
+        other = "headrace compile --target" if role == "runner" else "headrace run --orchestrator"
+        raise HeadraceError(f"orchestrator {name!r} has no {role}; use {other} {name}")
+    try:
+        return import_ref(ref)
+    except Exception as e:  # a broken adapter install: name it
+        raise HeadraceError(f"orchestrator {name!r}: cannot import {ref}: {e}") from e
+
+
+def _parse_options(values: list[str] | None) -> dict[str, str]:
+    from headrace_core.errors import HeadraceError
+
+    options: dict[str, str] = {}
+    for value in values or []:
+        key, sep, item = value.partition("=")
+        if not sep or not key:
+            raise HeadraceError(f"--option {value!r}: expected KEY=VALUE")
+        options[key] = item
+    return options
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
     from headrace_core import ir
+    from headrace_core.errors import HeadraceError
     from headrace_core.pipeline_file import load_pipeline_file
 
     pipeline = load_pipeline_file(args.pipeline_file)
     document = ir.compile(pipeline)
+    if args.pipeline_root:
+        document["pipeline"]["root"] = os.path.abspath(args.pipeline_root)
     if args.validate:
         ir.validate(document)
-    text = ir.dumps(document)
+    if args.target != "ir":
+        if args.output in (None, "-"):
+            raise HeadraceError(f"--target {args.target} writes a file: give it with -o FILE")
+        compiler = _orchestrator(args.target, "compiler")
+        text = compiler(document, options=_parse_options(args.option))
+    elif args.option:
+        raise HeadraceError("--option applies to --target other than ir")
+    else:
+        text = ir.dumps(document)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
         _write_atomically(args.output, text)
         print(
             f"compiled {pipeline.pipeline_name!r} ({len(pipeline.components)} nodes) "
-            f"to {args.output}",
+            f"for {args.target} to {args.output}",
             file=sys.stderr,
         )
     return 0
@@ -156,7 +202,21 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def _start(
+    runner: Any,
+    document: dict[str, Any],
+    from_nodes: list[str] | None,
+    to_nodes: list[str] | None,
+    resume: str | None,
+) -> Any:
+    if from_nodes or to_nodes or resume:
+        return runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=resume)
+    return runner.run(document)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from headrace_core.errors import HeadraceError
+    from headrace_core.metadata import pipeline_metadata_url
     from headrace_core.orchestration.local import LocalDagRunner, NodeEvent
 
     document = _load_document(args)
@@ -176,13 +236,41 @@ def _cmd_run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    runner = LocalDagRunner(
-        max_parallel=args.max_parallel,
-        isolation=args.isolation,
-        metadata_url=args.metadata,
-        on_event=show,
-    )
     from_nodes, to_nodes = _split_nodes(args.from_nodes), _split_nodes(args.to_nodes)
+    runner: Any
+    if args.dry_run or args.orchestrator == "local":
+        # A plan reads the store only; it is the same whichever orchestrator would run it.
+        if args.orchestrator_arg and not args.dry_run:
+            raise HeadraceError(
+                "--orchestrator-arg is for other orchestrators; the local runner takes "
+                "--max-parallel and --isolation"
+            )
+        runner = LocalDagRunner(
+            max_parallel=args.max_parallel,
+            isolation=args.isolation,
+            metadata_url=args.metadata,
+            on_event=show,
+        )
+    else:
+        local_only = [
+            flag
+            for flag, value in (
+                ("--from-nodes", from_nodes),
+                ("--to-nodes", to_nodes),
+                ("--resume", args.resume),
+                ("--max-parallel", args.max_parallel),
+                ("--isolation", args.isolation != "in-process"),
+            )
+            if value
+        ]
+        if local_only:
+            raise HeadraceError(
+                f"{', '.join(local_only)}: the local orchestrator's options, not "
+                f"{args.orchestrator!r}'s"
+            )
+        runner = _orchestrator(args.orchestrator, "runner")(
+            metadata_url=args.metadata, on_event=show, options=list(args.orchestrator_arg)
+        )
     if args.dry_run:
         plan = runner.plan(document, from_nodes=from_nodes, to_nodes=to_nodes)
         if args.json:
@@ -206,8 +294,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     if not quiet:
         print(
-            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes, "
-            f"metadata in {runner.metadata_url_for(document)}",
+            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes "
+            f"on {args.orchestrator}, metadata in "
+            f"{pipeline_metadata_url(document, args.metadata)}",
             flush=True,
         )
     if args.json:
@@ -215,11 +304,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # for the JSON alone by sending everything else to standard error, file descriptors
         # included.
         with _stdout_to_stderr():
-            result = runner.run(
-                document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume
-            )
+            result = _start(runner, document, from_nodes, to_nodes, args.resume)
     else:
-        result = runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=args.resume)
+        result = _start(runner, document, from_nodes, to_nodes, args.resume)
     if args.json:
         _print_json(result.to_json())
     else:
@@ -525,11 +612,39 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check the document against the IR's JSON Schema (needs jsonschema)",
     )
+    p.add_argument(
+        "--target",
+        default="ir",
+        metavar="NAME",
+        help="ir (default), or an installed orchestrator's format: airflow, kubeflow, ...",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the target (see its docs), e.g. schedule=@daily",
+    )
+    p.add_argument("--pipeline-root", metavar="DIR", help="override the pipeline's root")
     p.set_defaults(handler=_cmd_compile)
 
-    p = sub.add_parser("run", help="run a pipeline with the local runner")
+    p = sub.add_parser("run", help="run a pipeline (on this machine unless --orchestrator)")
     p.add_argument("pipeline_file", metavar="PIPELINE_FILE")
     p.add_argument("--pipeline-root", metavar="DIR", help="override the pipeline's root")
+    p.add_argument(
+        "--orchestrator",
+        default="local",
+        metavar="NAME",
+        help="local (default) or an installed one, e.g. beam (see headrace plugins)",
+    )
+    p.add_argument(
+        "--orchestrator-arg",
+        "--beam-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="passed to the orchestrator, e.g. --beam-arg=--runner=PortableRunner",
+    )
     p.add_argument(
         "--metadata", metavar="URL", help="metadata store URL (default: SQLite in the root)"
     )

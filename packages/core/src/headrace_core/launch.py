@@ -19,13 +19,20 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m headrace_core.launch", description=__doc__)
-    parser.add_argument("--ir", required=True, help="the compiled pipeline (JSON)")
+    parser.add_argument(
+        "--ir", required=True, help="the compiled pipeline (JSON file, or - for standard input)"
+    )
     parser.add_argument("--node", required=True, help="node id to run")
     parser.add_argument("--run-id", required=True, help="the pipeline run this node belongs to")
     parser.add_argument(
         "--metadata", help="metadata URL (default: the pipeline's, or SQLite in its root)"
     )
     parser.add_argument("--result-file", help="write the node's result here as JSON")
+    parser.add_argument(
+        "--orchestrator",
+        default="local",
+        help="recorded on the run: which orchestrator started it (default: local)",
+    )
     parser.add_argument(
         "--reuse-latest",
         action="append",
@@ -41,11 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 
     try:
-        with open(args.ir, encoding="utf-8") as f:
-            document = ir.loads(f.read())
+        if args.ir == "-":
+            document = ir.loads(sys.stdin.read())
+        else:
+            with open(args.ir, encoding="utf-8") as f:
+                document = ir.loads(f.read())
         url = pipeline_metadata_url(document, args.metadata)
         session = RunSession(
-            document, MetadataStore(url), args.run_id, reuse_latest=args.reuse_latest
+            document,
+            MetadataStore(url),
+            args.run_id,
+            reuse_latest=args.reuse_latest,
+            orchestrator=args.orchestrator,
         )
         apply_environment([session.nodes[args.node]] if args.node in session.nodes else [])
         result = launch_node(session, args.node)

@@ -127,20 +127,41 @@ class ComponentRegistry(Registry[type[BaseComponent]]):
 
 @dataclass(frozen=True)
 class OrchestratorSpec:
+    """How to run a pipeline on an orchestrator, or compile it for one (or both).
+
+    ``runner`` names a class built as ``Runner(metadata_url=..., on_event=...,
+    options=[...])`` whose ``run(document, run_id=None)`` returns a ``RunResult``
+    (``headrace run --orchestrator NAME``). ``compiler`` names a function
+    ``compile(document, options={...}) -> str`` returning the text of the file the
+    orchestrator loads (``headrace compile --target NAME -o FILE`` writes it atomically); it
+    raises ``HeadraceError`` for an unknown or bad option. Both receive only the portable IR.
+    """
+
     name: str
-    runner: str
+    runner: str | None
     description: str = ""
+    compiler: str | None = None
 
 
 class OrchestratorRegistry(Registry[OrchestratorSpec]):
     kind = "orchestrator"
 
-    def add(self, name: str, *, runner: str, description: str = "") -> None:
+    def add(
+        self,
+        name: str,
+        *,
+        runner: str | None = None,
+        compiler: str | None = None,
+        description: str = "",
+    ) -> None:
         if not (isinstance(name, str) and _NAME.match(name)):
             raise TypeError(f"invalid orchestrator name {name!r}")
-        if not (isinstance(runner, str) and _REF.match(runner)):
-            raise TypeError(f"orchestrator {name!r}: runner must be a 'module:attr' string")
-        self._register(name, OrchestratorSpec(name, runner, description))
+        if runner is None and compiler is None:
+            raise TypeError(f"orchestrator {name!r}: give a runner, a compiler or both")
+        for label, ref in (("runner", runner), ("compiler", compiler)):
+            if ref is not None and not (isinstance(ref, str) and _REF.match(ref)):
+                raise TypeError(f"orchestrator {name!r}: {label} must be a 'module:attr' string")
+        self._register(name, OrchestratorSpec(name, runner, description, compiler))
 
 
 @dataclass(frozen=True)
