@@ -105,9 +105,11 @@ def Push(
     base_directory: Parameter[str],
 ) -> None:
     """Copies the model to <base_directory>/<version>/, as a serving system expects."""
-    version = str(model.id or 0)
+    os.makedirs(base_directory, exist_ok=True)
+    pushed = [int(d) for d in os.listdir(base_directory) if d.isdigit()]
+    version = str(max(pushed, default=0) + 1)
     target = os.path.join(base_directory, version)
-    os.makedirs(target, exist_ok=True)
+    os.makedirs(target)
     with (
         open(os.path.join(model.uri, "model.json")) as src,
         open(os.path.join(target, "model.json"), "w") as dst,
