@@ -214,6 +214,50 @@ def _start(
     return runner.run(document)
 
 
+def _print_run_summary(result: Any, width: int) -> None:
+    """Each node's status and duration, then the headlines of the artifacts that matter (a
+    model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
+    print("\nsummary:")
+    for node_id, r in result.results.items():
+        label = _SYMBOLS.get(r.status, r.status)
+        print(f"  {node_id.ljust(width)}  {label:8} {r.duration:7.2f}s")
+    for node_id in result.not_run:
+        print(f"  {node_id.ljust(width)}  {_SYMBOLS['not_run']}")
+    for node_id, line in _headlines(result):
+        print(f"  {node_id.ljust(width)}  {line}")
+    print()
+
+
+def _headlines(result: Any) -> list[tuple[str, str]]:
+    from headrace_core.executor import import_ref
+    from headrace_core.metadata import MetadataStore
+    from headrace_core.plugins import get_plugin_manager
+    from headrace_core.show import artifact_from_store
+
+    viewers = get_plugin_manager().viewers
+    wanted = {n: viewers.get(n).viewer for n in viewers if viewers.get(n).run_summary}
+    outputs = {
+        node_id: [i for ids in r.to_json()["outputs"].values() for i in ids]
+        for node_id, r in result.results.items()
+    }
+    if not wanted or not any(outputs.values()):
+        return []
+    store = MetadataStore(result.metadata_url)
+    lines: list[tuple[str, str]] = []
+    for node_id, ids in outputs.items():
+        for proto in store.artifacts(ids):
+            type_name = store.artifact_type_name(proto.type_id)
+            if type_name not in wanted:
+                continue
+            try:
+                headline = import_ref(wanted[type_name])(artifact_from_store(store, proto)).headline
+            except Exception as e:  # a summary must not fail a run that succeeded
+                headline = f"({type_name} #{proto.id}: viewer failed: {e})"
+            if headline:
+                lines.append((node_id, headline))
+    return lines
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core.errors import HeadraceError
     from headrace_core.metadata import pipeline_metadata_url
@@ -316,6 +360,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if result.not_run:
             counts["not run"] = len(result.not_run)
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        _print_run_summary(result, width)
         print(f"run {result.run_id}: {summary} in {result.duration:.1f}s")
     if not result.succeeded:
         for node_id in result.failed_nodes:

@@ -25,6 +25,8 @@ class ArtifactSummary:
     html_path: str | None = None
     #: The same facts as data, for ``--json``.
     data: dict[str, Any] = field(default_factory=dict)
+    #: One line for the end of ``headrace run`` (viewers registered with ``run_summary``).
+    headline: str = ""
 
 
 def generic_summary(artifact: Artifact, max_files: int = 20) -> ArtifactSummary:

@@ -71,6 +71,12 @@ def test_run_on_a_plugin_orchestrator(tmp_path: Path, site: Path) -> None:
     assert json.loads(Path(f"{root}.options.json").read_text()) == ["--a=1", "--b=2"]
     for node in NODES:
         assert re.search(rf"\] {node} +done ", proc.stdout), proc.stdout
+    # The run ends with a summary: every node, then headlines from viewers that ask for them
+    # (Model's here; Examples' viewer did not ask).
+    summary = proc.stdout[proc.stdout.index("\nsummary:\n") :].splitlines()
+    assert [line.split()[:2] for line in summary[2:7]] == [[n, "done"] for n in NODES]
+    assert re.fullmatch(r"  Train +slope 3\.\d", summary[7]), summary
+    assert summary[8] == ""
     run_id = proc.stdout.strip().splitlines()[-1].split()[1].rstrip(":")
     executions = by_node(run_executions(open_store(root), "hello", run_id))
     assert {n: e.last_known_state for n, e in executions.items()} == dict.fromkeys(NODES, COMPLETE)

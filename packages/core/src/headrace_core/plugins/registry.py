@@ -168,6 +168,9 @@ class OrchestratorRegistry(Registry[OrchestratorSpec]):
 class ViewerSpec:
     artifact_type: str
     viewer: str
+    #: ``headrace run`` ends with this viewer's ``headline`` for each such artifact a run
+    #: produced or reused (a model's accuracy, a blessing, where a model was pushed).
+    run_summary: bool = False
 
 
 class ViewerRegistry(Registry[ViewerSpec]):
@@ -175,9 +178,9 @@ class ViewerRegistry(Registry[ViewerSpec]):
 
     kind = "viewer"
 
-    def add(self, artifact_type: str, *, viewer: str) -> None:
+    def add(self, artifact_type: str, *, viewer: str, run_summary: bool = False) -> None:
         if not (isinstance(artifact_type, str) and _NAME.match(artifact_type)):
             raise TypeError(f"invalid artifact type name {artifact_type!r}")
         if not (isinstance(viewer, str) and _REF.match(viewer)):
             raise TypeError(f"viewer for {artifact_type!r} must be a 'module:function' string")
-        self._register(artifact_type, ViewerSpec(artifact_type, viewer))
+        self._register(artifact_type, ViewerSpec(artifact_type, viewer, bool(run_summary)))
