@@ -1,0 +1,125 @@
+"""``Pusher``'s executor: TFX's blessing checks, then a file-system push.
+
+Plain file operations only (:mod:`headrace_pusher.filesystem`): importing this module, or
+pushing, never imports TensorFlow, so a push takes as long as copying the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from typing import Any
+
+from headrace_core import Artifact, BaseExecutor, InvalidComponentArgumentError
+from headrace_pusher.component import normalize_push_destination
+from headrace_pusher.errors import PusherError
+from headrace_pusher.filesystem import find_saved_model, push_saved_model
+
+__all__ = [
+    "PUSHED_DESTINATION_KEY",
+    "PUSHED_KEY",
+    "PUSHED_VERSION_KEY",
+    "SERVING_MODEL_DIR",
+    "Executor",
+    "is_blessed",
+]
+
+log = logging.getLogger(__name__)
+
+#: Where the Trainer writes the SavedModel inside a Model artifact (TFX's layout).
+SERVING_MODEL_DIR = "Format-Serving"
+#: TFX's custom properties of the PushedModel artifact.
+PUSHED_KEY = "pushed"
+PUSHED_DESTINATION_KEY = "pushed_destination"
+PUSHED_VERSION_KEY = "pushed_version"
+BLESSED_KEY = "blessed"
+
+
+def _only(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
+    artifacts = input_dict.get(key) or []
+    if not artifacts:
+        return None
+    if len(artifacts) != 1:
+        raise PusherError(
+            f"Pusher: input {key!r} takes exactly one artifact, got {len(artifacts)} "
+            f"({', '.join(a.uri for a in artifacts)})"
+        )
+    return artifacts[0]
+
+
+def is_blessed(artifact: Artifact) -> bool:
+    """TFX's test for ModelBlessing and InfraBlessing: custom property ``blessed`` is 1."""
+    value = artifact.get_custom_property(BLESSED_KEY)
+    return isinstance(value, (int, float)) and value == 1
+
+
+class Executor(BaseExecutor):
+    """Pushes ``<model.uri>/Format-Serving`` to ``push_destination.filesystem.base_directory``
+    when every blessing given is blessed; records the outcome on ``pushed_model``."""
+
+    def CheckBlessing(self, input_dict: dict[str, list[Artifact]]) -> bool:  # noqa: N802 - TFX
+        for key in ("model_blessing", "infra_blessing"):
+            blessing = _only(input_dict, key)
+            if blessing is not None and not is_blessed(blessing):
+                log.info(
+                    "Pusher: not pushing: %s %s has blessed=%r",
+                    key,
+                    blessing.uri,
+                    blessing.get_custom_property(BLESSED_KEY),
+                )
+                return False
+        if not input_dict.get("model_blessing") and not input_dict.get("infra_blessing"):
+            log.warning(
+                "Pusher: pushing without validation; consider an Evaluator's blessing "
+                "(model_blessing) or an InfraValidator's (infra_blessing)"
+            )
+        return True
+
+    def GetModelPath(self, input_dict: dict[str, list[Artifact]]) -> str:  # noqa: N802 - TFX
+        model = _only(input_dict, "model")
+        if model is None:
+            raise PusherError("Pusher: input 'model' is empty: there is no model to push")
+        return os.path.join(model.uri, SERVING_MODEL_DIR)
+
+    def Do(  # noqa: N802 - TFX's name
+        self,
+        input_dict: dict[str, list[Artifact]],
+        output_dict: dict[str, list[Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        pushed_models = output_dict.get("pushed_model") or []
+        if len(pushed_models) != 1:
+            raise PusherError(
+                f"Pusher: output 'pushed_model' takes one artifact, got {len(pushed_models)}"
+            )
+        pushed_model = pushed_models[0]
+        if not self.CheckBlessing(input_dict):
+            pushed_model.set_int_custom_property(PUSHED_KEY, 0)
+            return
+
+        model_path = self.GetModelPath(input_dict)
+        model = _only(input_dict, "model")
+        find_saved_model(model_path, model.uri if model is not None else "")
+        try:
+            # A dict from the pipeline, or TFX's JSON string from a ported caller.
+            config = normalize_push_destination(exec_properties.get("push_destination"))[
+                "filesystem"
+            ]
+        except InvalidComponentArgumentError as e:
+            raise PusherError(str(e)) from None
+
+        result = push_saved_model(
+            model_path, config["base_directory"], model_uri=model.uri if model else ""
+        )
+        # As TFX does: the pushed artifact keeps its own copy of what was pushed.
+        shutil.copytree(model_path, pushed_model.uri, dirs_exist_ok=True)
+        pushed_model.set_int_custom_property(PUSHED_KEY, 1)
+        pushed_model.set_string_custom_property(PUSHED_DESTINATION_KEY, result.destination)
+        pushed_model.set_string_custom_property(PUSHED_VERSION_KEY, str(result.version))
+        log.info(
+            "Pusher: %s version %s at %s",
+            "recorded existing" if result.reused else "pushed",
+            result.version,
+            result.destination,
+        )

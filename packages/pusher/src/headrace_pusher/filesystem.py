@@ -1,0 +1,433 @@
+"""Pushing a SavedModel into TensorFlow Serving's versioned layout with plain file operations.
+
+What a push leaves under ``base_directory``::
+
+    <version>/                             the SavedModel; saved_model.pb is written last
+    .headrace/lock                         locked (flock) while a push runs: pushes take turns
+    .headrace/pushes/<fingerprint>.json    one record per model content pushed here
+
+A model server only considers numeric subdirectories, so ``.headrace`` is invisible to it.
+
+A record is JSON: ``{"format": 1, "fingerprint": F, "version": V, "state": S, "model_dir": D,
+"updated": ISO-8601}`` where ``F`` is :func:`content_fingerprint` of the pushed SavedModel
+directory and ``S`` is
+
+* ``copying``: written before ``<V>/`` is created. Found while holding the lock, it means the
+  push that wrote it died mid-copy.
+* ``complete``: ``<V>/`` holds the whole model, ``saved_model.pb`` included.
+* ``abandoned``: the copy did not finish; its partial ``<V>/`` was removed (a complete model
+  found there with other content is left alone).
+
+A push, holding the lock:
+
+1. Repairs what crashed pushes left: a ``copying`` record whose ``<V>/`` holds the complete
+   model with the recorded fingerprint becomes ``complete`` (the crash came after the last
+   rename); otherwise its partial ``<V>/`` is removed and the record ``abandoned``. A retry of a
+   crashed push therefore replaces the half-written version instead of leaving it beside a
+   new one. The number is not reused: a model server may already have tried and given up on
+   the half-written ``<V>/``, and would not look at that number again.
+2. If the latest version already holds this content, records it and copies nothing (the same
+   model blessed again by a later run). Only the *latest* version counts: pushing an older
+   model again (a rollback) must make it the version a server picks, so it gets a new one.
+3. Otherwise picks ``version = max(int(time.time()), highest version seen + 1)``, where
+   "seen" covers the numeric directories and every record, so versions only increase, also
+   for two pushes in one second or after a clock step back; writes the ``copying`` record;
+   copies every file, each flushed to disk; writes ``saved_model.pb`` under a temporary name
+   and renames it into place; marks the record ``complete``.
+
+Locking uses ``fcntl.flock``: pushes from several processes to one local directory take
+turns. On a network file system without ``flock`` support, do not push to one directory from
+two machines at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from headrace_pusher.errors import PushDestinationError, PusherError, SavedModelNotFoundError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: pushes to one directory must not overlap
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "COMPLETE",
+    "COPYING",
+    "ABANDONED",
+    "META_DIR",
+    "RECORD_FORMAT",
+    "SAVED_MODEL_FILES",
+    "content_fingerprint",
+    "PushRecord",
+    "PushResult",
+    "find_saved_model",
+    "push_saved_model",
+    "read_records",
+    "version_dirs",
+]
+
+log = logging.getLogger(__name__)
+
+#: The files whose presence makes a directory a SavedModel; copied last.
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+#: The Pusher's own folder inside ``base_directory``.
+META_DIR = ".headrace"
+RECORD_FORMAT = 1
+COPYING = "copying"
+COMPLETE = "complete"
+ABANDONED = "abandoned"
+_STATES = (COPYING, COMPLETE, ABANDONED)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """One ``.headrace/pushes/<fingerprint>.json`` file."""
+
+    fingerprint: str
+    version: int
+    state: str
+    model_dir: str = ""
+    updated: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RECORD_FORMAT,
+            "fingerprint": self.fingerprint,
+            "version": self.version,
+            "state": self.state,
+            "model_dir": self.model_dir,
+            "updated": self.updated,
+        }
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: the version directory now holding the model, and how it got there."""
+
+    version: int
+    destination: str
+    fingerprint: str
+    #: True when the latest version already held this model and nothing was copied.
+    reused: bool = False
+    #: Versions whose half-written directories (left by crashed pushes) were removed.
+    removed_partial: tuple[int, ...] = field(default_factory=tuple)
+
+
+def content_fingerprint(directory: str) -> str:
+    """BLAKE2b over every file's relative path, size and bytes, in a fixed order.
+
+    The shape of :func:`headrace_core.cache.fingerprint_path`, but every byte counts: that
+    function stands in size and modification time for files over 64 MiB, and a copy has a
+    new modification time, so a pushed version would never match its source.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, directory)
+            digest.update(f"{rel}\0{os.path.getsize(path)}\0".encode())
+            with open(path, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_saved_model(model_dir: str, model_uri: str = "") -> str:
+    """The path of the SavedModel file in ``model_dir``; a clear error if there is none."""
+    for name in SAVED_MODEL_FILES:
+        path = os.path.join(model_dir, name)
+        if os.path.isfile(path):
+            return path
+    what = f"model artifact {model_uri}" if model_uri else f"directory {model_dir}"
+    if not os.path.isdir(model_dir):
+        detail = f"{model_dir} does not exist"
+    else:
+        names = sorted(os.listdir(model_dir))
+        detail = f"{model_dir} holds no saved_model.pb" + (
+            f" (it holds: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''})"
+            if names
+            else " (it is empty)"
+        )
+    hint = ""
+    if model_uri and any(os.path.isfile(os.path.join(model_uri, n)) for n in SAVED_MODEL_FILES):
+        hint = (
+            f"; a SavedModel is at the artifact's root, {model_uri}, but the Trainer's layout "
+            "puts it in Format-Serving/"
+        )
+    raise SavedModelNotFoundError(f"Pusher: {what} holds no SavedModel: {detail}{hint}")
+
+
+def version_dirs(base_directory: str) -> dict[int, str]:
+    """The numeric subdirectories of ``base_directory`` (what a model server sees as versions)."""
+    found: dict[int, str] = {}
+    try:
+        entries = list(os.scandir(base_directory))
+    except FileNotFoundError:
+        return found
+    for entry in entries:
+        if entry.name.isascii() and entry.name.isdigit() and entry.is_dir():
+            found[int(entry.name)] = entry.path
+    return found
+
+
+def _is_saved_model(directory: str) -> bool:
+    return any(os.path.isfile(os.path.join(directory, n)) for n in SAVED_MODEL_FILES)
+
+
+def _records_dir(base_directory: str) -> str:
+    return os.path.join(base_directory, META_DIR, "pushes")
+
+
+def read_records(base_directory: str) -> dict[str, PushRecord]:
+    """Every push record under ``base_directory``, by fingerprint."""
+    directory = _records_dir(base_directory)
+    records: dict[str, PushRecord] = {}
+    if not os.path.isdir(directory):
+        return records
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            record = PushRecord(
+                fingerprint=str(data["fingerprint"]),
+                version=int(data["version"]),
+                state=str(data["state"]),
+                model_dir=str(data.get("model_dir", "")),
+                updated=str(data.get("updated", "")),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise PushDestinationError(
+                f"Pusher: push record {path} is unreadable ({type(e).__name__}: {e}); "
+                "remove it if it is not a headrace push record"
+            ) from None
+        if record.state not in _STATES or name != f"{record.fingerprint}.json":
+            raise PushDestinationError(
+                f"Pusher: push record {path} is not valid: state {record.state!r}, "
+                f"fingerprint {record.fingerprint!r}"
+            )
+        records[record.fingerprint] = record
+    return records
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _fsync_dir(directory: str) -> None:
+    # Makes renames and new entries durable; not every platform can open a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_record(base_directory: str, record: PushRecord) -> None:
+    directory = _records_dir(base_directory)
+    path = os.path.join(directory, f"{record.fingerprint}.json")
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(record.to_json(), f, indent=1, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(directory)
+
+
+def _copy_file(source: str, target: str) -> None:
+    """Copy one file and flush it to disk, so it is complete before saved_model.pb appears."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, _CHUNK)
+        dst.flush()
+        os.fsync(dst.fileno())
+    shutil.copymode(source, target)
+
+
+def _copy_saved_model(model_dir: str, target: str) -> int:
+    """Copy ``model_dir`` into the new, empty directory ``target``, the SavedModel file(s)
+    last, each through a temporary name. Returns the number of files copied."""
+    last: list[str] = []
+    count = 0
+    for directory, dirs, files in os.walk(model_dir):
+        dirs.sort()
+        rel = os.path.relpath(directory, model_dir)
+        out = target if rel == "." else os.path.join(target, rel)
+        os.makedirs(out, exist_ok=True)
+        for name in sorted(files):
+            if rel == "." and name in SAVED_MODEL_FILES:
+                last.append(name)
+                continue
+            _copy_file(os.path.join(directory, name), os.path.join(out, name))
+            count += 1
+        if out != target:
+            _fsync_dir(out)
+    _fsync_dir(target)
+    for name in last:
+        tmp = os.path.join(target, f".{name}.headrace-tmp")
+        _copy_file(os.path.join(model_dir, name), tmp)
+        os.replace(tmp, os.path.join(target, name))
+        count += 1
+    _fsync_dir(target)
+    return count
+
+
+@contextlib.contextmanager
+def _locked(base_directory: str) -> Iterator[None]:
+    meta = os.path.join(base_directory, META_DIR)
+    try:
+        os.makedirs(_records_dir(base_directory), exist_ok=True)
+        fd = os.open(os.path.join(meta, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise _destination_error(base_directory, e) from None
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _destination_error(base_directory: str, error: OSError) -> PushDestinationError:
+    at = f" ({error.filename})" if error.filename and error.filename != base_directory else ""
+    return PushDestinationError(
+        f"Pusher: cannot write to push_destination.filesystem.base_directory "
+        f"{base_directory}: {error.strerror or error}{at}"
+    )
+
+
+def _repair(base_directory: str, records: dict[str, PushRecord]) -> list[int]:
+    """Settle the records of pushes that died mid-copy; return the versions removed."""
+    removed: list[int] = []
+    for fingerprint, record in list(records.items()):
+        if record.state != COPYING:
+            continue
+        directory = os.path.join(base_directory, str(record.version))
+        if _is_saved_model(directory) and content_fingerprint(directory) == fingerprint:
+            state = COMPLETE
+            log.info("Pusher: version %s was copied whole before a crash", record.version)
+        else:
+            state = ABANDONED
+            if os.path.isdir(directory) and not _is_saved_model(directory):
+                log.warning(
+                    "Pusher: removing %s, half-written by a push that did not finish", directory
+                )
+                shutil.rmtree(directory)
+                removed.append(record.version)
+        records[fingerprint] = PushRecord(
+            fingerprint, record.version, state, record.model_dir, _now()
+        )
+        _write_record(base_directory, records[fingerprint])
+    return removed
+
+
+def _latest_holds(
+    base_directory: str,
+    fingerprint: str,
+    versions: dict[int, str],
+    records: dict[str, PushRecord],
+) -> int | None:
+    """The latest version, if it already holds the model with ``fingerprint``."""
+    if not versions:
+        return None
+    latest = max(versions)
+    directory = versions[latest]
+    if not _is_saved_model(directory):
+        return None
+    described = {r.version: r for r in records.values() if r.state == COMPLETE}
+    other = described.get(latest)
+    if other is not None and other.fingerprint != fingerprint:
+        # Version directories are written once: trust the record instead of hashing a model.
+        return None
+    return latest if content_fingerprint(directory) == fingerprint else None
+
+
+def push_saved_model(
+    model_dir: str,
+    base_directory: str,
+    *,
+    model_uri: str = "",
+    clock: Callable[[], float] = time.time,
+) -> PushResult:
+    """Push the SavedModel in ``model_dir`` to ``<base_directory>/<version>/`` (see the module
+    documentation for the protocol). ``model_uri`` only improves error messages; ``clock``
+    gives the time the version number starts from."""
+    find_saved_model(model_dir, model_uri)
+    base_directory = os.path.abspath(base_directory)
+    try:
+        fingerprint = content_fingerprint(model_dir)
+    except OSError as e:
+        raise PusherError(
+            f"Pusher: cannot read the model in {model_dir}: {e.strerror or e}"
+            + (f" ({e.filename})" if e.filename else "")
+        ) from None
+    try:
+        os.makedirs(base_directory, exist_ok=True)
+    except OSError as e:
+        raise _destination_error(base_directory, e) from None
+    with _locked(base_directory):
+        records = read_records(base_directory)
+        try:
+            removed = _repair(base_directory, records)
+        except OSError as e:
+            raise _destination_error(base_directory, e) from None
+        versions = version_dirs(base_directory)
+
+        existing = _latest_holds(base_directory, fingerprint, versions, records)
+        if existing is not None:
+            record = records.get(fingerprint)
+            if record is None or record.version != existing or record.state != COMPLETE:
+                record = PushRecord(fingerprint, existing, COMPLETE, model_dir, _now())
+                _write_record(base_directory, record)
+            log.info("Pusher: version %s already holds this model; nothing copied", existing)
+            return PushResult(
+                existing,
+                versions[existing],
+                fingerprint,
+                reused=True,
+                removed_partial=tuple(removed),
+            )
+
+        seen = [*versions, *(r.version for r in records.values())]
+        version = max(int(clock()), max(seen, default=0) + 1)
+        target = os.path.join(base_directory, str(version))
+        record = PushRecord(fingerprint, version, COPYING, model_dir, _now())
+        created = False
+        try:
+            _write_record(base_directory, record)
+            os.makedirs(target)
+            created = True
+            count = _copy_saved_model(model_dir, target)
+        except OSError as e:
+            # An error (not a crash) can clean up at once; a crash is repaired by the next push.
+            # Only a directory this push created is removed, never one found in place.
+            if created:
+                shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                _write_record(
+                    base_directory, PushRecord(fingerprint, version, ABANDONED, model_dir, _now())
+                )
+            at = f" ({e.filename})" if e.filename else ""
+            raise PushDestinationError(
+                f"Pusher: copying {model_dir} to {target} failed: {e.strerror or e}{at}"
+            ) from None
+        _write_record(base_directory, PushRecord(fingerprint, version, COMPLETE, model_dir, _now()))
+        log.info("Pusher: copied %d files to %s", count, target)
+        return PushResult(version, target, fingerprint, removed_partial=tuple(removed))
