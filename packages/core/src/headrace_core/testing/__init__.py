@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from headrace_core.artifacts import Artifact
 from headrace_core.component import BaseComponent, ComponentSpec
-from headrace_core.executor import BaseExecutor, load_executor_class
+from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
 
 __all__ = [
@@ -124,6 +124,22 @@ def check_distribution(
             check_component(component_entry.value, manager, import_executor=import_executors)
             checked.append(component_entry.name)
             modules.append(component_entry.value.__module__)
+    for orchestrator in manager.orchestrators.entries():
+        if orchestrator.provenance.distribution == distribution:
+            spec = orchestrator.value
+            for role, ref in (("runner", spec.runner), ("compiler", spec.compiler)):
+                if ref is not None and import_executors:
+                    try:
+                        target = import_ref(ref)
+                    except Exception as e:
+                        raise ConformanceError(
+                            f"orchestrator {spec.name!r}: cannot import its {role} {ref}: {e}"
+                        ) from e
+                    if not callable(target):
+                        raise ConformanceError(
+                            f"orchestrator {spec.name!r}: {role} {ref} is not callable"
+                        )
+            checked.append(orchestrator.name)
     if not checked:
         raise ConformanceError(f"distribution {distribution!r} registers nothing")
     if light_imports:

@@ -1,0 +1,58 @@
+"""The body of every task of a compiled spec: KFP ships this function's source in the spec.
+
+It stays self-contained (imports inside, standard library only) and short (its source is
+repeated for every task). It must not contain "python" followed by "3": kfp.local's
+subprocess runner rewrites that string wherever it appears in a task's command, the shipped
+source and the parameter values included. Values that would contain it arrive as ``json:``
+and a JSON string (:func:`headrace_kubeflow.compiler.protect`).
+
+Empty ``run_id`` means KFP's run id (``kfp_run_id``), the same for every task of one run;
+empty ``python``, the interpreter running the task; empty ``metadata``, ``$HEADRACE_METADATA``
+in the task's environment, then the pipeline's own store. When the launcher dies without
+writing its result file (a bad interpreter, a kill), the task writes one naming the cause.
+
+No ``from __future__ import annotations`` here: KFP reads the annotations as types.
+"""
+
+__all__ = ["headrace_node"]
+
+
+def headrace_node(
+    ir: str,
+    node: str,
+    run_id: str,
+    kfp_run_id: str,
+    python: str,
+    metadata: str,
+    result_dir: str,
+) -> None:
+    """Runs one headrace node: python -m headrace_core.launch, the IR on standard input."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def value(text: str) -> str:
+        return str(json.loads(text[5:])) if text.startswith("json:") else text
+
+    node, run_id = value(node), value(run_id) or kfp_run_id
+    python, result_dir = value(python) or sys.executable, value(result_dir)
+    metadata = value(metadata) or os.environ.get("HEADRACE_METADATA", "")
+    command = [python, "-m", "headrace_core.launch", "--ir", "-", "--node", node]
+    command += ["--run-id", run_id, "--orchestrator", "kubeflow"]
+    command += ["--metadata", metadata] if metadata else []
+    result_file = os.path.join(result_dir, node + ".json") if result_dir else ""
+    if result_file:
+        os.makedirs(result_dir, exist_ok=True)
+        command += ["--result-file", result_file]
+    sys.stdout.flush()
+    try:
+        code = subprocess.run(command, input=ir, text=True, check=False).returncode
+        reason = f"{python} -m headrace_core.launch exited with status {code}"
+    except OSError as e:
+        code, reason = -1, f"cannot start {python!r}: {e}"
+    if code != 0:
+        if result_file and not os.path.exists(result_file):
+            with open(result_file, "w", encoding="utf-8") as f:
+                json.dump({"node_id": node, "status": "failed", "error": reason}, f)
+        raise RuntimeError(f"headrace node {node!r} failed: {reason}")

@@ -1,0 +1,188 @@
+"""``headrace run PIPELINE --orchestrator kubeflow``: compile the spec, run it here with kfp.local.
+
+The spec is the one ``headrace compile --target kubeflow`` writes for a cluster; kfp.local
+runs it in a child process (``python -m headrace_kubeflow.local``), whose output goes to a log
+file beside the spec. Node results come back through result files, as they are written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from headrace_core.errors import HeadraceError
+from headrace_core.launcher import NodeResult, RunSession, Status
+from headrace_core.metadata import MetadataStore, pipeline_metadata_url
+from headrace_core.orchestration.local import NodeEvent, RunResult, new_run_id
+
+__all__ = ["ENV_KFP_PYTHON", "RUNNER_OPTIONS", "KubeflowRunner"]
+
+#: The interpreter that runs kfp.local, when it is not the one running headrace.
+ENV_KFP_PYTHON = "HEADRACE_KFP_PYTHON"
+
+#: ``--orchestrator-arg KEY=VALUE`` keys besides the compile options (image, retries, name).
+RUNNER_OPTIONS: dict[str, str] = {
+    "python": "interpreter that runs the nodes (default: the one running headrace)",
+    "kfp_python": f"interpreter that runs kfp.local, with headrace-kubeflow installed "
+    f"(default: ${ENV_KFP_PYTHON}, else the one running headrace)",
+    "log": "where kfp.local's output goes: a file, or - for standard error (default: "
+    "<root>/.headrace/runs/<run id>/kubeflow/kfp-local.log)",
+}
+
+_POLL_SECONDS = 0.2
+
+
+class KubeflowRunner:
+    """Runs a compiled pipeline through its Kubeflow spec and kfp.local, on this machine."""
+
+    def __init__(
+        self,
+        *,
+        metadata_url: str | None = None,
+        on_event: Callable[[NodeEvent], None] | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
+        from headrace_kubeflow.compiler import OPTIONS, parse_options
+
+        self.metadata_url = metadata_url
+        self.on_event = on_event or (lambda event: None)
+        settings: dict[str, str] = {}
+        for option in options:
+            key, sep, value = option.partition("=")
+            if not sep or not key:
+                raise HeadraceError(f"kubeflow option {option!r}: expected KEY=VALUE")
+            if key == "metadata":
+                raise HeadraceError(
+                    "kubeflow option 'metadata': give the store with headrace run --metadata"
+                )
+            if key not in OPTIONS and key not in RUNNER_OPTIONS:
+                known = sorted(set(OPTIONS) - {"metadata"} | set(RUNNER_OPTIONS))
+                raise HeadraceError(
+                    f"unknown kubeflow option {key!r}; known options: {', '.join(known)}"
+                )
+            settings[key] = value
+        self.python = settings.pop("python", "") or sys.executable
+        self.kfp_python = (
+            settings.pop("kfp_python", "") or os.environ.get(ENV_KFP_PYTHON) or sys.executable
+        )
+        for label, program in (("python", self.python), ("kfp_python", self.kfp_python)):
+            if shutil.which(program) is None:
+                raise HeadraceError(f"kubeflow option {label}: no interpreter at {program!r}")
+        self.log = settings.pop("log", "")
+        self.compile_options = settings
+        parse_options(settings)  # a bad image or retries fails now, not after the store opens
+        #: The log file of the latest run (None when it went to standard error).
+        self.log_path: str | None = None
+
+    def run(self, document: Mapping[str, Any], *, run_id: str | None = None) -> RunResult:
+        from headrace_kubeflow.compiler import compile_pipeline
+        from headrace_kubeflow.local import collect_results
+
+        started = time.monotonic()
+        document = dict(document)
+        spec_text = compile_pipeline(document, options=self.compile_options)
+        run_id = run_id or new_run_id()
+        root = document["pipeline"]["root"]
+        os.makedirs(root, exist_ok=True)
+        url = pipeline_metadata_url(document, self.metadata_url)
+        session = RunSession(document, MetadataStore(url), run_id, orchestrator="kubeflow")
+        workdir = os.path.join(root, ".headrace", "runs", run_id, "kubeflow")
+        results_dir = os.path.join(workdir, "results")
+        os.makedirs(results_dir, exist_ok=True)
+        spec_path = os.path.join(workdir, "pipeline.yaml")
+        with open(spec_path, "w", encoding="utf-8") as f:
+            f.write(spec_text)
+        node_ids = [n["id"] for n in document["nodes"]]
+        for node_id in node_ids:
+            self.on_event(NodeEvent(node_id, "queued"))
+        command = [
+            self.kfp_python,
+            *("-m", "headrace_kubeflow.local", spec_path),
+            *("--run-id", run_id, "--python", self.python, "--metadata", url),
+            *("--result-dir", results_dir, "--kfp-root", os.path.join(workdir, "kfp")),
+        ]
+        self.log_path = (
+            None if self.log == "-" else (self.log or os.path.join(workdir, "kfp-local.log"))
+        )
+        with contextlib.ExitStack() as stack:
+            if self.log_path is None:
+                output: Any = sys.stderr
+            else:
+                output = stack.enter_context(open(self.log_path, "w", encoding="utf-8"))
+            try:
+                proc = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+                )
+            except OSError as e:
+                raise HeadraceError(f"cannot start kfp.local with {self.kfp_python!r}: {e}") from e
+            seen: set[str] = set()
+            while True:
+                try:
+                    proc.wait(timeout=_POLL_SECONDS)
+                    finished = True
+                except subprocess.TimeoutExpired:
+                    finished = False
+                self._report_new(document, results_dir, seen)
+                if finished:
+                    break
+        results, not_run = collect_results(document, results_dir)
+        if proc.returncode != 0 and not any(r.get("status") == "failed" for r in results.values()):
+            # No node failed, yet kfp.local did: it broke by itself (no kfp there, a bad spec).
+            where = f"; see {self.log_path}" if self.log_path else ""
+            for node_id in not_run:
+                not_run[node_id] = f"kfp.local exited with status {proc.returncode}{where}"
+        result = RunResult(session.pipeline_name, run_id, url)
+        for node_id in node_ids:
+            if node_id in results:
+                result.results[node_id] = self._node_result(session, results[node_id])
+            else:
+                result.not_run[node_id] = not_run[node_id]
+                self.on_event(NodeEvent(node_id, "not_run", 0.0, not_run[node_id]))
+        result.duration = time.monotonic() - started
+        session.store.update_context(
+            session.run_ctx,
+            status="succeeded" if result.succeeded else "failed",
+            finished_at=time.time(),
+        )
+        return result
+
+    def _report_new(self, document: Mapping[str, Any], results_dir: str, seen: set[str]) -> None:
+        from headrace_kubeflow.local import collect_results
+
+        results, _ = collect_results(document, results_dir)
+        for node_id, data in results.items():
+            if node_id not in seen:
+                seen.add(node_id)
+                self.on_event(
+                    NodeEvent(
+                        node_id,
+                        str(data.get("status")),
+                        float(data.get("duration") or 0.0),
+                        str(data.get("message") or ""),
+                    )
+                )
+
+    @staticmethod
+    def _node_result(session: RunSession, data: Mapping[str, Any]) -> NodeResult:
+        execution_id = data.get("execution_id")
+        status = str(data.get("status"))
+        outputs = (
+            session.outputs_of_execution(int(execution_id))
+            if execution_id is not None and status in Status.SUCCESS
+            else {}
+        )
+        return NodeResult(
+            str(data["node_id"]),
+            status,
+            execution_id,
+            float(data.get("duration") or 0.0),
+            error=data.get("error"),
+            message=str(data.get("message") or data.get("error") or ""),
+            outputs=outputs,
+        )
