@@ -17,6 +17,7 @@ from headrace_core.metadata import (
     MetadataStore,
     custom,
     default_metadata_url,
+    event_paths,
     get_value,
     run_context_name,
 )
@@ -150,7 +151,8 @@ def run_snapshot(root: Path, pipeline: str, run_id: str) -> dict[str, Any]:
         node = node_of[ev.execution_id]
         key = ev.path.steps[0].key if ev.path.steps else ""
         if ev.type == INPUT:
-            edges.add((name(ev.artifact_id), node, key))
+            for input_key, _ in event_paths(ev):
+                edges.add((name(ev.artifact_id), node, input_key))
         elif ev.type in (OUTPUT, INTERNAL_OUTPUT):
             artifact = artifacts[ev.artifact_id]
             outputs[f"{node}.{key}"] = {

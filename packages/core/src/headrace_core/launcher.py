@@ -339,11 +339,23 @@ class RunSession:
         return event
 
     def _input_events(self, inputs: Mapping[str, list[Artifact]]) -> list[tuple[Any, Any]]:
-        return [
-            (self.proto_of(a), self._event(EVENT_INPUT, key, i))
-            for key, artifacts in sorted(inputs.items())
-            for i, a in enumerate(artifacts)
-        ]
+        # MLMD keeps one event per (artifact, execution, type). An artifact under several keys
+        # (a model evaluated against itself as the baseline) gets one event whose path holds a
+        # (key, index) pair per place, as TFX records it; see metadata.event_paths.
+        links: list[tuple[Any, Any]] = []
+        by_id: dict[int, Any] = {}
+        for key, artifacts in sorted(inputs.items()):
+            for i, a in enumerate(artifacts):
+                event = by_id.get(a.id) if a.id is not None else None
+                if event is not None:
+                    event.path.steps.add().key = key
+                    event.path.steps.add().index = i
+                    continue
+                event = self._event(EVENT_INPUT, key, i)
+                if a.id is not None:
+                    by_id[a.id] = event
+                links.append((self.proto_of(a), event))
+        return links
 
     def record_skipped(self, node: Mapping[str, Any], reason: str) -> int:
         execution = self._execution(node, "CANCELED", Status.SKIPPED, reason=reason)

@@ -11,7 +11,8 @@ Layout in MLMD:
   (the cache key): every lookup the launcher makes goes through a context found by its unique
   (type, name) pair, so it costs the same with ten runs in the store as with ten thousand;
 - one execution type per node type, one artifact type per artifact type;
-- INPUT and OUTPUT events with the key and index as path steps. A node that reuses existing
+- INPUT and OUTPUT events with the key and index as path steps (an input artifact under several
+  keys: one event, a key and index pair per place; :func:`event_paths`). A node that reuses existing
   artifacts (a cache hit, a resolver, an importer finding its artifact) links them with
   INTERNAL_OUTPUT, so OUTPUT always names the execution that really produced an artifact.
 """
@@ -38,6 +39,7 @@ __all__ = [
     "RUN_CONTEXT",
     "connection_config",
     "default_metadata_url",
+    "event_paths",
     "node_context_name",
     "pipeline_metadata_url",
     "run_context_name",
@@ -358,6 +360,15 @@ def get_value(value_proto: Any) -> Any:
     if kind == "bool_value":
         return int(value_proto.bool_value)
     return None
+
+
+def event_paths(event: Any) -> list[tuple[str, int]]:
+    """The (key, index) places an event links its artifact to: usually one."""
+    steps = list(event.path.steps)
+    return [
+        (steps[i].key, steps[i + 1].index if i + 1 < len(steps) else 0)
+        for i in range(0, len(steps), 2)
+    ]
 
 
 def custom(proto: Any, key: str, default: Any = None) -> Any:

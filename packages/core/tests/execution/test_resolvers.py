@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hrexec_components import Bless, MakeExamples, Relabel, Summarize, TrainAlone
+from hrexec_components import Bless, Compare, MakeExamples, Relabel, Summarize, TrainAlone
 from hrexec_util import (
+    CACHED,
     COMPLETE,
+    INPUT,
     INTERNAL_OUTPUT,
     OUTPUT,
     by_node,
@@ -197,3 +199,33 @@ def test_dry_run_of_a_pipeline_that_never_ran_predicts_an_empty_resolution(
     assert plan[0].outputs == {"model": []}
     # The plan created nothing: not even the metadata store.
     assert not (pipeline_root / "metadata.sqlite").exists()
+
+
+def test_one_artifact_under_two_input_keys(pipeline_root: Path) -> None:
+    """The latest model the resolver finds is the model itself (as when an Evaluator's
+    baseline is the model it evaluates). MLMD allows one INPUT event per artifact and
+    execution: headrace records one event with both places, the executor sees the artifact
+    under both keys, and the cached rerun links it the same way."""
+
+    def pipeline() -> Pipeline:
+        train = TrainAlone(seed=1)
+        latest = Resolver(model=Channel(type=Model)).with_id("latest_model")
+        latest.add_upstream_node(train)
+        compare = Compare(model=train.outputs["model"], baseline=latest.outputs["model"])
+        return Pipeline(
+            pipeline_name="two-keys",
+            pipeline_root=str(pipeline_root),
+            components=[train, latest, compare],
+        )
+
+    for expected_state in (COMPLETE, CACHED):
+        result = _run(pipeline())
+        model = _only(result, "TrainAlone", "model")
+        store = open_store(pipeline_root)
+        execution = by_node(run_executions(store, "two-keys", result.run_id))["Compare"]
+        assert execution.last_known_state == expected_state
+        assert events_of(store, execution.id, INPUT) == {"model": [model], "baseline": [model]}
+        [event] = [e for e in store.events([execution.id]) if e.type == INPUT]
+        assert event.artifact_id == model
+        [same] = result.results["Compare"].outputs["output"]
+        assert same.read() == 1  # the executor was handed one artifact under both keys
