@@ -21,9 +21,17 @@ _TRAIN_BATCH_SIZE = 20
 _EVAL_BATCH_SIZE = 10
 
 
+_SLICE_KEY = "body_mass_bucket"
+
+
 def preprocessing_fn(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Scale each feature to zero mean and unit variance over the whole training set."""
+    """Scale each feature to zero mean and unit variance over the whole training set.
+
+    ``body_mass_bucket`` (body mass in three quantile buckets) is not a model input: the
+    Evaluator slices its metrics by it, through the ``transform_features`` signature.
+    """
     outputs = {key: tft.scale_to_z_score(inputs[key]) for key in _FEATURE_KEYS}
+    outputs[_SLICE_KEY] = tft.bucketize(inputs["body_mass_g"], num_buckets=3)
     outputs[_LABEL_KEY] = inputs[_LABEL_KEY]
     return outputs
 
@@ -31,11 +39,13 @@ def preprocessing_fn(inputs: dict[str, Any]) -> dict[str, Any]:
 def _input_fn(
     file_pattern: list[str], data_accessor: Any, tf_transform_output: Any, batch_size: int
 ) -> tf.data.Dataset:
-    return data_accessor.tf_dataset_factory(
+    dataset = data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=_LABEL_KEY),
         tf_transform_output.transformed_metadata.schema,
-    ).repeat()
+    )
+    # The model's inputs only: the slicing feature stays out of training.
+    return dataset.map(lambda x, y: ({k: x[k] for k in _FEATURE_KEYS}, y)).repeat()
 
 
 def _serve_tf_examples_fn(model: Any, tf_transform_output: Any) -> Any:
@@ -48,9 +58,21 @@ def _serve_tf_examples_fn(model: Any, tf_transform_output: Any) -> Any:
         feature_spec.pop(_LABEL_KEY)
         parsed = tf.io.parse_example(serialized_tf_examples, feature_spec)
         transformed = model.tft_layer(parsed)
-        return model(transformed)
+        return model({key: transformed[key] for key in _FEATURE_KEYS})
 
     return serve_tf_examples_fn
+
+
+def _transform_features_fn(model: Any, tf_transform_output: Any) -> Any:
+    """Raw serialized tf.Examples in, transformed features out: what the Evaluator slices on."""
+    model.tft_layer_eval = tf_transform_output.transform_features_layer()
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    def transform_features_fn(serialized_tf_examples: tf.Tensor) -> dict[str, tf.Tensor]:
+        parsed = tf.io.parse_example(serialized_tf_examples, tf_transform_output.raw_feature_spec())
+        return model.tft_layer_eval(parsed)
+
+    return transform_features_fn
 
 
 def _build_keras_model() -> Any:
@@ -86,5 +108,8 @@ def run_fn(fn_args: Any) -> None:
         validation_steps=fn_args.eval_steps,
         verbose=2,
     )
-    signatures = {"serving_default": _serve_tf_examples_fn(model, tf_transform_output)}
+    signatures = {
+        "serving_default": _serve_tf_examples_fn(model, tf_transform_output),
+        "transform_features": _transform_features_fn(model, tf_transform_output),
+    }
     model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)

@@ -1,24 +1,39 @@
-"""The penguin pipeline, as TFX's penguin example: CSV in, a trained model with its transform
-graph out. (Evaluator and Pusher join it as their packages land.)
+"""The penguin pipeline, as TFX's penguin example: CSV in, a blessed model pushed to a serving
+directory out. headrace's main job (``tools/example``).
 
     headrace run examples/penguin/pipeline.py
 
+The new model is evaluated overall and per body-mass bucket; it is blessed only if its accuracy
+is at least 0.6 and no worse than the latest blessed model's (the first run has no baseline, so
+the change threshold is waived), and only a blessed model is pushed, to
+``<root>/serving_model/<version>/``.
+
 PENGUIN_ROOT moves the pipeline root (default: build/penguin); PENGUIN_TRAIN_STEPS changes the
-training length.
+training length; PENGUIN_MIN_ACCURACY the accuracy a model needs to be blessed.
 """
 
 from __future__ import annotations
 
 import os
 
+from headrace_evaluator import Evaluator
 from headrace_examplegen import CsvExampleGen
 from headrace_examplevalidator import ExampleValidator
+from headrace_pusher import Pusher
 from headrace_schemagen import SchemaGen
 from headrace_statisticsgen import StatisticsGen
 from headrace_trainer import Trainer
 from headrace_transform import Transform
 
-from headrace_core import Pipeline
+from headrace_core import (
+    Channel,
+    Cond,
+    LatestBlessedModelStrategy,
+    Model,
+    ModelBlessing,
+    Pipeline,
+    Resolver,
+)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,6 +63,26 @@ def create_pipeline() -> Pipeline:
         train_args={"num_steps": int(os.environ.get("PENGUIN_TRAIN_STEPS", "100"))},
         eval_args={"num_steps": 5},
     )
+    # The baseline: the latest model the Evaluator blessed in an earlier run, if any.
+    model_resolver = Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=Channel(type=Model),
+        model_blessing=Channel(type=ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=_eval_config(float(os.environ.get("PENGUIN_MIN_ACCURACY", "0.6"))),
+    )
+    with Cond(evaluator.outputs["blessing"].future()[0].custom_property("blessed") == 1):
+        pusher = Pusher(
+            model=trainer.outputs["model"],
+            model_blessing=evaluator.outputs["blessing"],
+            push_destination={
+                "filesystem": {"base_directory": os.path.join(root, "serving_model")}
+            },
+        )
     return Pipeline(
         pipeline_name="penguin",
         pipeline_root=root,
@@ -58,5 +93,34 @@ def create_pipeline() -> Pipeline:
             example_validator,
             transform,
             trainer,
+            model_resolver,
+            evaluator,
+            pusher,
         ],
     )
+
+
+def _eval_config(min_accuracy: float) -> str:
+    """tfma.EvalConfig in text form: the pipeline file stays free of TensorFlow imports, so
+    compiling it (and a fully cached run) takes a second, not ten."""
+    return f"""
+        model_specs {{
+          signature_name: "serving_default"
+          label_key: "species"
+          preprocessing_function_names: "transform_features"
+        }}
+        slicing_specs {{}}
+        slicing_specs {{ feature_keys: "body_mass_bucket" }}
+        metrics_specs {{
+          metrics {{
+            class_name: "SparseCategoricalAccuracy"
+            threshold {{
+              value_threshold {{ lower_bound {{ value: {min_accuracy} }} }}
+              change_threshold {{
+                direction: HIGHER_IS_BETTER
+                absolute {{ value: -1e-10 }}
+              }}
+            }}
+          }}
+        }}
+    """

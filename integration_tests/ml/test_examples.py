@@ -1,4 +1,5 @@
-"""The ML examples end to end through the CLI, with every component package installed.
+"""The taxi example end to end through the CLI, with every component package installed (the
+penguin pipeline has its own end-to-end test, test_penguin_e2e.py).
 
 Run by the `examples` nox session (the other integration tests need only the core).
 """
@@ -50,31 +51,3 @@ def test_taxi_through_the_trainer(tmp_path: Path) -> None:
     assert len(models) == 1
     vocabularies = list((tmp_path / "taxi" / "Transform").glob("transform_graph/*/transform_fn"))
     assert vocabularies, "Transform wrote no transform graph"
-
-
-def test_penguin_through_the_trainer_then_fully_cached_without_tensorflow(tmp_path: Path) -> None:
-    env = {"PENGUIN_ROOT": str(tmp_path / "penguin"), "PENGUIN_TRAIN_STEPS": "50"}
-    first = _statuses(_headrace("run", "examples/penguin/pipeline.py", "--json", env=env))
-    assert set(first.values()) == {"complete"} and len(first) == 6
-    # The cached rerun loads no executor: TensorFlow, Beam and TFDV stay out of the process.
-    probe = (
-        "import sys, runpy\n"
-        "sys.argv = ['headrace', 'run', 'examples/penguin/pipeline.py', '--json']\n"
-        "from headrace_core.cli import main\n"
-        "code = main()\n"
-        "heavy = [m for m in ('tensorflow', 'apache_beam', 'tensorflow_data_validation')"
-        " if m in sys.modules]\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    second = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
-    assert set(_statuses(second).values()) == {"cached"}
-    assert "HEAVY []" in second.stderr
