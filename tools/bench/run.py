@@ -897,6 +897,54 @@ def penguin_bench() -> list[Row]:
     return rows
 
 
+# Orchestrators ---------------------------------------------------------------------------------
+
+ORCHESTRATOR_NODES = 10
+# Each adapter's own benchmark: a chain of no-op nodes through the adapter and through the
+# local runner, in one process, so each pair is measured side by side.
+ORCHESTRATOR_BENCHES = {
+    "beam": ROOT / "packages" / "beam" / "bench" / "overhead.py",
+    "airflow": ROOT / "packages" / "airflow" / "bench" / "overhead.py",
+    "kubeflow": ROOT / "packages" / "kubeflow" / "bench" / "overhead.py",
+}
+
+
+@group("orchestrators")
+def orchestrators_bench() -> list[Row]:
+    """Per-node overhead of each orchestrator on a 10-node chain of no-op nodes, first run and
+    cached rerun, beside the local runner measured in the same script."""
+    rows: list[Row] = []
+    for name, script in ORCHESTRATOR_BENCHES.items():
+        if name == "airflow" and not os.environ.get("HEADRACE_AIRFLOW_PYTHON"):
+            print("orchestrators: airflow skipped (HEADRACE_AIRFLOW_PYTHON is not set)")
+            continue
+        proc = subprocess.run(
+            [sys.executable, str(script), "--nodes", str(ORCHESTRATOR_NODES)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{script} failed:\n{_tail(proc.stderr)}")
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        for way, value in sorted(figures.items()):
+            if not (isinstance(value, dict) and "first" in value):
+                continue
+            for run in ("first", "cached"):
+                local = figures["local_in_process"][run]["per_node_ms"]
+                baseline = "" if way == "local_in_process" else f"local in-process {local:.1f}"
+                rows.append(
+                    (
+                        f"{name}: {way}, {run} run, per node",
+                        value[run]["per_node_ms"],
+                        "ms",
+                        baseline,
+                    )
+                )
+    rows.append(("load average after the orchestrator group", _loadavg(), "", ""))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("groups", nargs="*", help=f"groups to run: {', '.join(GROUPS)}")
