@@ -272,3 +272,12 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules if m.split(".")[0
 
 def test_conformance() -> None:
     assert check_distribution("headrace-evaluator") == ["Evaluator"]
+
+
+def test_tfx_style_json_strings_that_do_not_parse_are_named() -> None:
+    from headrace_evaluator.errors import EvaluatorError
+    from headrace_evaluator.executor import _example_splits
+
+    assert _example_splits('["eval", "test"]') == ["eval", "test"]
+    with pytest.raises(EvaluatorError, match=r"^Evaluator: example_splits is not valid JSON"):
+        _example_splits("[eval")

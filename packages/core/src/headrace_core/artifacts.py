@@ -33,6 +33,7 @@ __all__ = [
     "ModelRun",
     "PropertyType",
     "PushedModel",
+    "SERVING_MODEL_DIR",
     "STANDARD_ARTIFACT_TYPES",
     "Schema",
     "String",
@@ -41,6 +42,7 @@ __all__ = [
     "ValueArtifact",
     "decode_split_names",
     "encode_split_names",
+    "serving_model_path",
     "split_uri",
 ]
 
@@ -243,6 +245,16 @@ def decode_split_names(encoded: str | None) -> list[str]:
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"split_names must be a JSON list of strings, got {encoded!r}")
     return names
+
+
+#: Where a Model artifact holds its SavedModel, inside its uri (TFX's layout).
+SERVING_MODEL_DIR = "Format-Serving"
+
+
+def serving_model_path(model: Artifact) -> str:
+    """The SavedModel directory of a Model artifact: ``<uri>/Format-Serving``. The Trainer
+    writes there and the Evaluator and Pusher read there, so they agree on one model."""
+    return os.path.join(model.uri, SERVING_MODEL_DIR)
 
 
 def split_uri(artifact: Artifact, split: str) -> str:

@@ -223,7 +223,11 @@ def _print_run_summary(result: Any, width: int) -> None:
         print(f"  {node_id.ljust(width)}  {label:8} {r.duration:7.2f}s")
     for node_id in result.not_run:
         print(f"  {node_id.ljust(width)}  {_SYMBOLS['not_run']}")
-    for node_id, line in _headlines(result):
+    try:
+        headlines = _headlines(result)
+    except Exception as e:  # a summary must not fail a run that succeeded
+        headlines = [("", f"(headlines unavailable: {e})")]
+    for node_id, line in headlines:
         print(f"  {node_id.ljust(width)}  {line}")
     print()
 
@@ -251,7 +255,7 @@ def _headlines(result: Any) -> list[tuple[str, str]]:
                 continue
             try:
                 headline = import_ref(wanted[type_name])(artifact_from_store(store, proto)).headline
-            except Exception as e:  # a summary must not fail a run that succeeded
+            except Exception as e:  # one broken viewer must not hide the other headlines
                 headline = f"({type_name} #{proto.id}: viewer failed: {e})"
             if headline:
                 lines.append((node_id, headline))

@@ -19,6 +19,7 @@ from headrace_core.metadata import (
     RUN_CONTEXT,
     MetadataStore,
     custom,
+    event_paths,
     get_value,
 )
 
@@ -110,8 +111,8 @@ def run_details(store: MetadataStore, run_id: str, pipeline: str | None = None) 
     outputs: dict[int, dict[str, list[int]]] = {}
     for ev in events:
         if ev.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT):
-            key = ev.path.steps[0].key if ev.path.steps else ""
-            outputs.setdefault(ev.execution_id, {}).setdefault(key, []).append(ev.artifact_id)
+            for key, _ in event_paths(ev):
+                outputs.setdefault(ev.execution_id, {}).setdefault(key, []).append(ev.artifact_id)
     latest: dict[str, Any] = {}
     for e in executions:
         latest[str(custom(e, "node_id"))] = e

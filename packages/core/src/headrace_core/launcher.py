@@ -49,6 +49,7 @@ from headrace_core.metadata import (
     artifact_from_proto,
     artifact_to_proto,
     custom,
+    event_paths,
     node_context_name,
     run_context_name,
     set_value,
@@ -282,13 +283,11 @@ class RunSession:
         protos = {a.id: a for a in self.store.artifacts({e.artifact_id for e in events})}
         keyed: dict[str, list[tuple[int, Artifact]]] = {}
         for event in events:
-            steps = list(event.path.steps)
-            key = steps[0].key if steps else ""
-            index = steps[1].index if len(steps) > 1 else 0
             proto = protos.get(event.artifact_id)
             if proto is None:
                 continue
-            keyed.setdefault(key, []).append((index, self.to_artifact(proto)))
+            for key, index in event_paths(event):
+                keyed.setdefault(key, []).append((index, self.to_artifact(proto)))
         return {k: [a for _, a in sorted(v, key=lambda p: p[0])] for k, v in keyed.items()}
 
     def node_state(self, node_id: str) -> tuple[str | None, Any | None]:
@@ -338,24 +337,28 @@ class RunSession:
         event.path.steps.add().index = index
         return event
 
-    def _input_events(self, inputs: Mapping[str, list[Artifact]]) -> list[tuple[Any, Any]]:
+    def _links(self, kind: int, artifacts_by_key: Mapping[str, list[Artifact]]) -> list[Any]:
         # MLMD keeps one event per (artifact, execution, type). An artifact under several keys
-        # (a model evaluated against itself as the baseline) gets one event whose path holds a
-        # (key, index) pair per place, as TFX records it; see metadata.event_paths.
+        # (a model evaluated against itself as the baseline, a resolver picking one artifact for
+        # two channels) gets one event whose path holds a (key, index) pair per place, as TFX
+        # records it; metadata.event_paths reads them back.
         links: list[tuple[Any, Any]] = []
         by_id: dict[int, Any] = {}
-        for key, artifacts in sorted(inputs.items()):
+        for key, artifacts in sorted(artifacts_by_key.items()):
             for i, a in enumerate(artifacts):
                 event = by_id.get(a.id) if a.id is not None else None
                 if event is not None:
                     event.path.steps.add().key = key
                     event.path.steps.add().index = i
                     continue
-                event = self._event(EVENT_INPUT, key, i)
+                event = self._event(kind, key, i)
                 if a.id is not None:
                     by_id[a.id] = event
                 links.append((self.proto_of(a), event))
         return links
+
+    def _input_events(self, inputs: Mapping[str, list[Artifact]]) -> list[tuple[Any, Any]]:
+        return self._links(EVENT_INPUT, inputs)
 
     def record_skipped(self, node: Mapping[str, Any], reason: str) -> int:
         execution = self._execution(node, "CANCELED", Status.SKIPPED, reason=reason)
@@ -372,11 +375,7 @@ class RunSession:
     ) -> int:
         """An execution that reuses existing artifacts as its outputs (cache hit, resolver)."""
         execution = self._execution(node, state, status, **props)
-        links = self._input_events(inputs) + [
-            (self.proto_of(a), self._event(EVENT_INTERNAL_OUTPUT, key, i))
-            for key, artifacts in sorted(outputs.items())
-            for i, a in enumerate(artifacts)
-        ]
+        links = self._input_events(inputs) + self._links(EVENT_INTERNAL_OUTPUT, outputs)
         return self.put_execution(node["id"], execution, links)[0]
 
 
@@ -906,8 +905,7 @@ def _output_under_key(
         e
         for e in session.store.call("get_events_by_artifact_ids", artifact_ids)
         if e.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT)
-        and e.path.steps
-        and e.path.steps[0].key == key
+        and any(k == key for k, _ in event_paths(e))
     ]
     ids = {e.execution_id for e in events}
     executions = session.store.call("get_executions_by_id", ids) if ids else []

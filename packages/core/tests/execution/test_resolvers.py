@@ -229,3 +229,25 @@ def test_one_artifact_under_two_input_keys(pipeline_root: Path) -> None:
         assert event.artifact_id == model
         [same] = result.results["Compare"].outputs["output"]
         assert same.read() == 1  # the executor was handed one artifact under both keys
+
+
+def test_one_artifact_for_two_resolver_channels(pipeline_root: Path) -> None:
+    """A resolver whose two channels pick the same artifact links it once, under both keys,
+    and a consumer of each key gets it."""
+    train = TrainAlone(seed=2)
+    latest = Resolver(model=Channel(type=Model), also=Channel(type=Model)).with_id("latest")
+    latest.add_upstream_node(train)
+    compare = Compare(model=latest.outputs["model"], baseline=latest.outputs["also"])
+    pipeline = Pipeline(
+        pipeline_name="two-channels",
+        pipeline_root=str(pipeline_root),
+        components=[train, latest, compare],
+    )
+    result = _run(pipeline)
+    model = _only(result, "TrainAlone", "model")
+    assert _resolved(result, "latest") == {"model": [model], "also": [model]}
+    [same] = result.results["Compare"].outputs["output"]
+    assert same.read() == 1
+    # Cached: the rerun links the resolver's picks again, as one event.
+    rerun = _run(pipeline)
+    assert _resolved(rerun, "latest") == {"model": [model], "also": [model]}

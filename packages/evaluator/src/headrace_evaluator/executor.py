@@ -18,7 +18,12 @@ import time
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names, split_uri
+from headrace_core.artifacts import (
+    SERVING_MODEL_DIR,
+    decode_split_names,
+    serving_model_path,
+    split_uri,
+)
 from headrace_evaluator.errors import EvaluatorError
 from headrace_evaluator.eval_config import iter_thresholds
 from headrace_evaluator.report import (
@@ -57,7 +62,6 @@ BASELINE_MODEL_KEY = "baseline_model"
 BASELINE_MODEL_ID_KEY = "baseline_model_id"
 
 #: Where the Trainer exports the serving model inside a Model artifact (TFX's layout).
-SERVING_MODEL_DIR = "Format-Serving"
 SCHEMA_FILE = "schema.pbtxt"
 DEFAULT_SPLITS = ("eval",)
 #: The model type used when a model_spec sets none. TFMA's detection loads a Keras SavedModel
@@ -92,25 +96,32 @@ def _listing(directory: str) -> str:
 
 
 def _serving_dir(model: Artifact, key: str) -> str:
-    """The SavedModel of a Model artifact: ``<uri>/Format-Serving``, or ``<uri>`` itself when
-    the SavedModel lies there (TFX's ``path_utils.serving_model_path``)."""
-    for candidate in (os.path.join(model.uri, SERVING_MODEL_DIR), model.uri):
-        if any(
-            os.path.isfile(os.path.join(candidate, name))
-            for name in ("saved_model.pb", "saved_model.pbtxt")
-        ):
-            return candidate
-    serving = os.path.join(model.uri, SERVING_MODEL_DIR)
+    """The SavedModel of a Model artifact, where the Trainer writes it and the Pusher reads it
+    (``<uri>/Format-Serving``)."""
+    serving = serving_model_path(model)
+    if any(
+        os.path.isfile(os.path.join(serving, name))
+        for name in ("saved_model.pb", "saved_model.pbtxt")
+    ):
+        return serving
     raise EvaluatorError(
         f"Evaluator: {key} {model.uri} holds no SavedModel: no saved_model.pb in {serving} "
         f"({_listing(serving)})"
     )
 
 
+def _json_property(name: str, value: str) -> Any:
+    """TFX passes some parameters as JSON strings; a bad one is named, not a bare traceback."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as e:
+        raise EvaluatorError(f"Evaluator: {name} is not valid JSON ({e}): {value[:80]!r}") from e
+
+
 def _example_splits(value: Any) -> list[str]:
     # TFX passes a JSON string; headrace passes the list itself.
     if isinstance(value, str):
-        value = json.loads(value) if value.strip() else None
+        value = _json_property("example_splits", value) if value.strip() else None
     if not value:
         log.info("Evaluator: example_splits is not set; evaluating the 'eval' split (as TFX)")
         return list(DEFAULT_SPLITS)
@@ -375,7 +386,7 @@ class Executor(BaseExecutor):
 
         raw_config = exec_properties.get("eval_config")
         if isinstance(raw_config, str):  # TFX passes the JSON as a string
-            raw_config = json.loads(raw_config)
+            raw_config = _json_property("eval_config", raw_config)
         if not isinstance(raw_config, dict):
             raise EvaluatorError("Evaluator: eval_config is missing (a tfma.EvalConfig as JSON)")
         splits = _example_splits(exec_properties.get("example_splits"))

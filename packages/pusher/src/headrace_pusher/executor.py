@@ -7,11 +7,11 @@ pushing, never imports TensorFlow, so a push takes as long as copying the files.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor, InvalidComponentArgumentError
+from headrace_core.artifacts import SERVING_MODEL_DIR, serving_model_path
 from headrace_pusher.component import normalize_push_destination
 from headrace_pusher.errors import PusherError
 from headrace_pusher.filesystem import find_saved_model, push_saved_model
@@ -27,8 +27,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Where the Trainer writes the SavedModel inside a Model artifact (TFX's layout).
-SERVING_MODEL_DIR = "Format-Serving"
 #: TFX's custom properties of the PushedModel artifact.
 PUSHED_KEY = "pushed"
 PUSHED_DESTINATION_KEY = "pushed_destination"
@@ -80,7 +78,7 @@ class Executor(BaseExecutor):
         model = _only(input_dict, "model")
         if model is None:
             raise PusherError("Pusher: input 'model' is empty: there is no model to push")
-        return os.path.join(model.uri, SERVING_MODEL_DIR)
+        return serving_model_path(model)
 
     def Do(  # noqa: N802 - TFX's name
         self,

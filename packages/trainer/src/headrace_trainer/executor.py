@@ -27,7 +27,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import tensorflow as tf  # after the variable above: tf.keras reads it once
 
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names, split_uri
+from headrace_core.artifacts import SERVING_MODEL_DIR, decode_split_names, split_uri
 from headrace_trainer.component import normalize_args
 from headrace_trainer.errors import ModelNotExportedError, TrainerError
 from headrace_trainer.fn_args import DataAccessor, FnArgs
@@ -44,7 +44,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: TFX's directories inside a Model artifact (``tfx.utils.path_utils``).
-SERVING_MODEL_DIR = "Format-Serving"
 EVAL_MODEL_DIR = "Format-TFMA"
 SCHEMA_FILE = "schema.pbtxt"
 TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
