@@ -27,6 +27,12 @@ def _versions(base: Path) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.name.isdigit())
 
 
+def _staged(base: Path) -> list[str]:
+    """What is in the staging folder, which a model server never looks at."""
+    staging = base / ".headrace" / "staging"
+    return sorted(p.name for p in staging.iterdir()) if staging.exists() else []
+
+
 def test_push_writes_a_servable_version(
     tmp_path: Path, make_model: MakeModel, serving: Path
 ) -> None:
@@ -47,6 +53,7 @@ def test_push_writes_a_servable_version(
     # TFX keeps a copy of what was pushed in the PushedModel artifact itself.
     assert fingerprint_path(pushed.uri) == fingerprint_path(source)
     assert not [p for p in (serving / version).rglob("*") if "headrace-tmp" in p.name]
+    assert _staged(serving) == []
 
     [record_file] = (serving / ".headrace" / "pushes").iterdir()
     record = json.loads(record_file.read_text())
@@ -56,35 +63,50 @@ def test_push_writes_a_servable_version(
     assert record_file.name == f"{record['fingerprint']}.json"
 
 
-def test_saved_model_pb_is_copied_last_through_a_temporary_name(
+def test_the_version_directory_appears_only_whole_by_one_rename(
     make_model: MakeModel, serving: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = make_model("a")
     source = Path(model.uri) / "Format-Serving"
-    real_copy = fs._copy_file
-    seen: list[tuple[str, bool]] = []
+    staging = serving / ".headrace" / "staging"
+    real_copy, real_publish = fs._copy_file, fs._publish
+    seen: list[tuple[str, dict[int, str], bool]] = []
+    published: list[tuple[str, str, dict[int, str], str]] = []
 
     def watching_copy(src: str, dst: str) -> None:
-        # What a model server polling the version directory could see before this copy.
-        version_dir = Path(dst).parent if Path(dst).parent.name.isdigit() else None
-        if version_dir is None:
-            version_dir = next(p for p in Path(dst).parents if p.name.isdigit())
-        seen.append((dst, (version_dir / "saved_model.pb").exists()))
+        # What a model server polling base_directory could see before this copy, and whether
+        # the staging copy already looks like a SavedModel.
+        versions = fs.version_dirs(str(serving))
+        early = any((folder / "saved_model.pb").exists() for folder in staging.iterdir())
+        seen.append((dst, versions, early))
         real_copy(src, dst)
 
+    def watching_publish(src: str, dst: str) -> None:
+        published.append((src, dst, fs.version_dirs(str(serving)), fs.content_fingerprint(src)))
+        real_publish(src, dst)
+
     monkeypatch.setattr(fs, "_copy_file", watching_copy)
+    monkeypatch.setattr(fs, "_publish", watching_publish)
     result = fs.push_saved_model(str(source), str(serving))
 
+    version_staging = staging / str(result.version)
     expected_files = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
     assert len(seen) == len(expected_files) >= 3  # saved_model.pb, fingerprint.pb, variables/*
-    assert not any(present for _, present in seen), "saved_model.pb appeared before the end"
+    assert all(versions == {} for _, versions, _ in seen), "a version directory was visible"
+    assert not any(early for _, _, early in seen), "saved_model.pb appeared before the end"
+    # Inside staging, saved_model.pb still comes last, through a temporary name.
     last = Path(seen[-1][0])
-    assert last.name == ".saved_model.pb.headrace-tmp"
-    assert last.parent == Path(result.destination)
-    copied = sorted(str(Path(dst).relative_to(result.destination)) for dst, _ in seen[:-1])
+    assert last == version_staging / ".saved_model.pb.headrace-tmp"
+    copied = sorted(str(Path(dst).relative_to(version_staging)) for dst, _, _ in seen[:-1])
     assert copied == [f for f in expected_files if f != "saved_model.pb"]
+    # One rename, of the whole model, to a version that did not exist until then.
+    assert published == [
+        (str(version_staging), result.destination, {}, fs.content_fingerprint(str(source)))
+    ]
+    assert result.destination == str(serving / str(result.version))
     assert (Path(result.destination) / "saved_model.pb").is_file()
-    assert not last.exists()
+    assert not (Path(result.destination) / last.name).exists()
+    assert _staged(serving) == []
 
 
 def test_versions_increase_within_one_second_and_past_the_clock(
@@ -256,44 +278,74 @@ def _crash(model_dir: str, serving: Path, *mode: str) -> None:
     assert done.returncode == 17, done.stderr
 
 
-def test_a_retry_after_a_crash_mid_copy_replaces_the_half_written_version(
+def test_a_crash_mid_copy_leaves_only_a_staging_folder(
+    make_model: MakeModel, serving: Path
+) -> None:
+    source = str(Path(make_model("a").uri) / "Format-Serving")
+    _crash(source, serving, "copy", "2")
+
+    # What the crash left: no version directory at all, a partial staging copy, a 'copying'
+    # record.
+    assert _versions(serving) == []
+    [staged] = _staged(serving)
+    partial = serving / ".headrace" / "staging" / staged
+    assert len([p for p in partial.rglob("*") if p.is_file()]) == 2
+    assert not (partial / "saved_model.pb").exists()
+    [record] = fs.read_records(str(serving)).values()
+    assert (record.state, record.version) == (fs.COPYING, int(staged))
+
+    retry = fs.push_saved_model(source, str(serving))
+    assert retry.removed_staging == (int(staged),)
+    assert not retry.reused
+    assert _staged(serving) == []
+    assert _versions(serving) == [str(retry.version)]
+    assert retry.version > int(staged)
+    assert predict(retry.destination, [4.0]) == [8.0]
+    [record] = fs.read_records(str(serving)).values()
+    assert (record.state, record.version) == (fs.COMPLETE, retry.version)
+
+
+def test_a_crash_just_before_the_rename_leaves_no_version(
+    make_model: MakeModel, serving: Path
+) -> None:
+    a = str(Path(make_model("a").uri) / "Format-Serving")
+    _crash(a, serving, "rename")
+
+    # The staging copy is whole, saved_model.pb included, but it was never renamed: no
+    # server saw it, so it is removed rather than guessed into place.
+    assert _versions(serving) == []
+    [staged] = _staged(serving)
+    whole = serving / ".headrace" / "staging" / staged
+    assert fs.content_fingerprint(str(whole)) == fs.content_fingerprint(a)
+
+    b = fs.push_saved_model(str(Path(make_model("b").uri) / "Format-Serving"), str(serving))
+    assert b.removed_staging == (int(staged),)
+    assert _staged(serving) == []
+    assert _versions(serving) == [str(b.version)]
+    assert b.version > int(staged)
+    states = {r.version: r.state for r in fs.read_records(str(serving)).values()}
+    assert states == {int(staged): fs.ABANDONED, b.version: fs.COMPLETE}
+
+
+def test_a_crash_after_the_rename_leaves_a_whole_version_that_is_recorded(
     tmp_path: Path, make_model: MakeModel, serving: Path
 ) -> None:
     model = make_model("a")
     source = str(Path(model.uri) / "Format-Serving")
-    _crash(source, serving, "copy", "2")
-
-    # What the crash left: a version directory without saved_model.pb, a 'copying' record.
-    [partial] = _versions(serving)
-    assert not (serving / partial / "saved_model.pb").exists()
-    assert any(p.is_file() for p in (serving / partial).rglob("*"))
-    [record] = fs.read_records(str(serving)).values()
-    assert (record.state, record.version) == (fs.COPYING, int(partial))
-
-    out = run_pusher(tmp_path / "pushed", model, _destination(serving))
-    [version] = _versions(serving)  # the half-written one is gone, one complete version
-    assert int(version) > int(partial)
-    assert out.custom_properties["pushed_version"] == version
-    assert predict(serving / version, [4.0]) == [8.0]
-    [record] = fs.read_records(str(serving)).values()
-    assert (record.state, record.version) == (fs.COMPLETE, int(version))
-
-
-def test_a_crash_after_the_last_rename_keeps_that_version(
-    tmp_path: Path, make_model: MakeModel, serving: Path
-) -> None:
-    model = make_model("a")
-    _crash(str(Path(model.uri) / "Format-Serving"), serving, "record")
+    _crash(source, serving, "record")
     [version] = _versions(serving)
-    assert (serving / version / "saved_model.pb").is_file()  # a server may already serve it
+    assert _staged(serving) == []
+    # Whole, and a server may already serve it.
+    assert fs.content_fingerprint(str(serving / version)) == fs.content_fingerprint(source)
+    assert predict(serving / version, [1.0]) == [2.0]
     [record] = fs.read_records(str(serving)).values()
-    assert record.state == fs.COPYING
+    assert (record.state, record.version) == (fs.COPYING, int(version))
 
     out = run_pusher(tmp_path / "pushed", model, _destination(serving))
     assert _versions(serving) == [version]
     assert out.custom_properties["pushed_version"] == version
     [record] = fs.read_records(str(serving)).values()
-    assert record.state == fs.COMPLETE
+    assert (record.state, record.version) == (fs.COMPLETE, int(version))
 
 
 def test_another_models_push_cleans_up_after_a_crash(
@@ -301,14 +353,16 @@ def test_another_models_push_cleans_up_after_a_crash(
 ) -> None:
     a = make_model("a")
     _crash(str(Path(a.uri) / "Format-Serving"), serving, "copy", "1")
-    [partial] = _versions(serving)
+    assert _versions(serving) == []
+    [staged] = _staged(serving)
 
     b = run_pusher(tmp_path / "b", make_model("b"), _destination(serving))
     assert _versions(serving) == [b.custom_properties["pushed_version"]]
-    assert int(b.custom_properties["pushed_version"]) > int(partial)
+    assert _staged(serving) == []
+    assert int(b.custom_properties["pushed_version"]) > int(staged)
     states = {r.version: r.state for r in fs.read_records(str(serving)).values()}
     assert states == {
-        int(partial): fs.ABANDONED,
+        int(staged): fs.ABANDONED,
         int(b.custom_properties["pushed_version"]): fs.COMPLETE,
     }
 
@@ -390,17 +444,57 @@ def test_a_failed_copy_is_named_and_cleaned_up(
     with pytest.raises(PushDestinationError) as error:
         fs.push_saved_model(source, str(serving), clock=lambda: 1_700_000_000)
     target = serving / "1700000000"
+    staging = serving / ".headrace" / "staging" / "1700000000"
     assert str(error.value).startswith(
-        f"Pusher: copying {source} to {target} failed: No space left on device ({target}/"
+        f"Pusher: copying {source} to {staging}, to become {target}, failed: "
+        f"No space left on device ({staging}/"
     )
-    assert _versions(serving) == []  # removed at once, not left for a model server to find
+    assert _versions(serving) == []
+    assert _staged(serving) == []  # removed at once, not left for the next push
     [record] = fs.read_records(str(serving)).values()
     assert (record.state, record.version) == (fs.ABANDONED, 1_700_000_000)
 
     monkeypatch.setattr(fs, "_copy_file", real_copy)
     again = fs.push_saved_model(source, str(serving), clock=lambda: 1_700_000_000)
-    assert again.version == 1_700_000_001  # a number a server may have seen is not reused
+    assert again.version == 1_700_000_001  # a number in a record names one push only
+    assert again.removed_staging == ()
     assert _versions(serving) == ["1700000001"]
+
+
+@pytest.mark.parametrize("holds_a_file", [False, True], ids=["empty", "not-empty"])
+def test_a_version_directory_made_during_the_copy_is_left_alone(
+    make_model: MakeModel, serving: Path, monkeypatch: pytest.MonkeyPatch, holds_a_file: bool
+) -> None:
+    # rename(2) silently replaces an empty directory: the Pusher must look first.
+    source = str(Path(make_model("a").uri) / "Format-Serving")
+    target = serving / "1700000000"
+    real_copy = fs._copy_file
+
+    def copy_while_another_tool_writes(src: str, dst: str) -> None:
+        if not target.exists():
+            target.mkdir()
+            if holds_a_file:
+                (target / "saved_model.pb").write_bytes(b"another tool's")
+        real_copy(src, dst)
+
+    monkeypatch.setattr(fs, "_copy_file", copy_while_another_tool_writes)
+    with pytest.raises(PushDestinationError) as error:
+        fs.push_saved_model(source, str(serving), clock=lambda: 1_700_000_000)
+    staging = serving / ".headrace" / "staging" / "1700000000"
+    assert str(error.value) == (
+        f"Pusher: {target} appeared while this push copied the model to {staging}: something "
+        f"other than the Pusher writes versions to {serving}. {target} was left as it is and "
+        "nothing was pushed; pushing again picks a higher version"
+    )
+    assert [p.name for p in target.iterdir()] == (["saved_model.pb"] if holds_a_file else [])
+    assert _staged(serving) == []
+    [record] = fs.read_records(str(serving)).values()
+    assert (record.state, record.version) == (fs.ABANDONED, 1_700_000_000)
+
+    monkeypatch.setattr(fs, "_copy_file", real_copy)
+    again = fs.push_saved_model(source, str(serving), clock=lambda: 1_700_000_000)
+    assert again.version == 1_700_000_001
+    assert predict(again.destination, [1.0]) == [2.0]
 
 
 def test_a_corrupt_push_record_is_named(

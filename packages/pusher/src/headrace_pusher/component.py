@@ -163,10 +163,11 @@ def normalize_push_destination(value: Any) -> dict[str, Any]:
 class Pusher(BaseComponent):
     """Pushes a blessed model into TensorFlow Serving's layout, as TFX's Pusher.
 
-    The SavedModel in ``<model.uri>/Format-Serving`` is copied to
+    The SavedModel in ``<model.uri>/Format-Serving`` is pushed to
     ``<base_directory>/<version>/`` with an integer version (seconds since the epoch, always
-    above every version already there), ``saved_model.pb`` last, so a model server watching
-    ``base_directory`` never loads a half-copied model. With ``model_blessing`` and/or
+    above every version already there). It is copied into ``<base_directory>/.headrace/``
+    first and renamed into place, so a model server watching ``base_directory`` never sees
+    the version directory until it holds the whole model. With ``model_blessing`` and/or
     ``infra_blessing`` the model is pushed only when each has the custom property
     ``blessed == 1``. The ``pushed_model`` artifact records ``pushed`` (1 or 0) and, when
     pushed, ``pushed_destination`` and ``pushed_version``, as TFX does::

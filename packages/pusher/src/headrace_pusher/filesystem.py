@@ -2,38 +2,55 @@
 
 What a push leaves under ``base_directory``::
 
-    <version>/                             the SavedModel; saved_model.pb is written last
+    <version>/                             a whole SavedModel; it appears in one rename
     .headrace/lock                         locked (flock) while a push runs: pushes take turns
     .headrace/pushes/<fingerprint>.json    one record per model content pushed here
+    .headrace/staging/<version>/           only while a push copies (or after it crashed)
 
-A model server only considers numeric subdirectories, so ``.headrace`` is invisible to it.
+A model server watching ``base_directory`` (TensorFlow Serving's file-system source) only
+considers subdirectories whose name is a number, and does not look inside others, so it never
+sees ``.headrace``. The copy is made in ``.headrace/staging/<version>/`` and, once every file
+in it is flushed to disk, renamed to ``<version>/``. Staging lives under ``base_directory`` so
+the rename stays on one file system, where it is atomic: a numeric directory appears with the
+whole model in it, never empty or half-copied, so a server never tries (and fails) to load a
+version while it is being written. Inside staging, ``saved_model.pb`` is still written last,
+so even a reader of the staging folder never finds a SavedModel with files missing.
 
 A record is JSON: ``{"format": 1, "fingerprint": F, "version": V, "state": S, "model_dir": D,
 "updated": ISO-8601}`` where ``F`` is :func:`content_fingerprint` of the pushed SavedModel
 directory and ``S`` is
 
-* ``copying``: written before ``<V>/`` is created. Found while holding the lock, it means the
-  push that wrote it died mid-copy.
-* ``complete``: ``<V>/`` holds the whole model, ``saved_model.pb`` included.
-* ``abandoned``: the copy did not finish; its partial ``<V>/`` was removed (a complete model
-  found there with other content is left alone).
+* ``copying``: written before ``.headrace/staging/<V>/`` is created. Found while holding the
+  lock, it means the push that wrote it died before marking it ``complete``.
+* ``complete``: ``<V>/`` holds the whole model.
+* ``abandoned``: the push did not finish; its staging copy was removed and no ``<V>/`` of its
+  own exists.
 
 A push, holding the lock:
 
-1. Repairs what crashed pushes left: a ``copying`` record whose ``<V>/`` holds the complete
-   model with the recorded fingerprint becomes ``complete`` (the crash came after the last
-   rename); otherwise its partial ``<V>/`` is removed and the record ``abandoned``. A retry of a
-   crashed push therefore replaces the half-written version instead of leaving it beside a
-   new one. The number is not reused: a model server may already have tried and given up on
-   the half-written ``<V>/``, and would not look at that number again.
+1. Repairs what crashed pushes left. Every folder in ``.headrace/staging/`` is removed: it is
+   a copy that was never renamed into place, and no server has seen it. A ``copying`` record
+   whose ``<V>/`` holds the model with the recorded fingerprint becomes ``complete`` (the
+   crash came after the rename); any other ``copying`` record becomes ``abandoned``. A
+   ``<V>/`` is never removed: once renamed into place it is whole, and may be in service.
 2. If the latest version already holds this content, records it and copies nothing (the same
    model blessed again by a later run). Only the *latest* version counts: pushing an older
    model again (a rollback) must make it the version a server picks, so it gets a new one.
 3. Otherwise picks ``version = max(int(time.time()), highest version seen + 1)``, where
-   "seen" covers the numeric directories and every record, so versions only increase, also
-   for two pushes in one second or after a clock step back; writes the ``copying`` record;
-   copies every file, each flushed to disk; writes ``saved_model.pb`` under a temporary name
-   and renames it into place; marks the record ``complete``.
+   "seen" covers the numeric directories and every record (abandoned ones too, so a number
+   in a record names one push only), so versions only increase, also for two pushes in one
+   second or after a clock step back; writes the ``copying`` record; copies every file into
+   ``.headrace/staging/<version>/``, each flushed to disk, ``saved_model.pb`` last through a
+   temporary name; renames the staging folder to ``<version>/`` (refusing if a ``<version>/``
+   appeared meanwhile); marks the record ``complete``.
+
+An error rather than a crash (a full disk, a ``<version>/`` made by another tool during the
+copy) removes the staging folder at once, marks the record ``abandoned`` and raises
+:class:`~headrace_pusher.errors.PushDestinationError`.
+
+The guarantee holds where renaming a directory is atomic (local file systems, NFS). Bucket
+mounts such as gcsfuse or s3fs rename a directory object by object, so there a server can
+see a version before it is whole.
 
 Locking uses ``fcntl.flock``: pushes from several processes to one local directory take
 turns. On a network file system without ``flock`` support, do not push to one directory from
@@ -68,6 +85,7 @@ __all__ = [
     "META_DIR",
     "RECORD_FORMAT",
     "SAVED_MODEL_FILES",
+    "STAGING_DIR",
     "content_fingerprint",
     "PushRecord",
     "PushResult",
@@ -83,6 +101,8 @@ log = logging.getLogger(__name__)
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 #: The Pusher's own folder inside ``base_directory``.
 META_DIR = ".headrace"
+#: Where, inside :data:`META_DIR`, a push copies the model before renaming it into place.
+STAGING_DIR = "staging"
 RECORD_FORMAT = 1
 COPYING = "copying"
 COMPLETE = "complete"
@@ -121,8 +141,9 @@ class PushResult:
     fingerprint: str
     #: True when the latest version already held this model and nothing was copied.
     reused: bool = False
-    #: Versions whose half-written directories (left by crashed pushes) were removed.
-    removed_partial: tuple[int, ...] = field(default_factory=tuple)
+    #: Versions whose staging folders, left by crashed pushes, were removed. None of them
+    #: was ever a version directory a server could see.
+    removed_staging: tuple[int, ...] = field(default_factory=tuple)
 
 
 def content_fingerprint(directory: str) -> str:
@@ -189,6 +210,10 @@ def _is_saved_model(directory: str) -> bool:
 
 def _records_dir(base_directory: str) -> str:
     return os.path.join(base_directory, META_DIR, "pushes")
+
+
+def _staging_root(base_directory: str) -> str:
+    return os.path.join(base_directory, META_DIR, STAGING_DIR)
 
 
 def read_records(base_directory: str) -> dict[str, PushRecord]:
@@ -262,8 +287,9 @@ def _copy_file(source: str, target: str) -> None:
 
 
 def _copy_saved_model(model_dir: str, target: str) -> int:
-    """Copy ``model_dir`` into the new, empty directory ``target``, the SavedModel file(s)
-    last, each through a temporary name. Returns the number of files copied."""
+    """Copy ``model_dir`` into the new, empty staging directory ``target``, every file flushed
+    to disk, the SavedModel file(s) last, each through a temporary name. Returns the number
+    of files copied."""
     last: list[str] = []
     count = 0
     for directory, dirs, files in os.walk(model_dir):
@@ -314,28 +340,56 @@ def _destination_error(base_directory: str, error: OSError) -> PushDestinationEr
 
 
 def _repair(base_directory: str, records: dict[str, PushRecord]) -> list[int]:
-    """Settle the records of pushes that died mid-copy; return the versions removed."""
+    """Settle what crashed pushes left; return the versions whose staging folders were
+    removed. Called holding the lock, so no push is copying now."""
     removed: list[int] = []
+    root = _staging_root(base_directory)
+    try:
+        leftovers = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        leftovers = []
+    for entry in leftovers:
+        # Never renamed into place, so no model server has seen it: removing it is safe.
+        log.warning("Pusher: removing %s, the copy of a push that did not finish", entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.remove(entry.path)
+        if entry.name.isascii() and entry.name.isdigit():
+            removed.append(int(entry.name))
+    if leftovers:
+        _fsync_dir(root)
     for fingerprint, record in list(records.items()):
         if record.state != COPYING:
             continue
         directory = os.path.join(base_directory, str(record.version))
+        # A version directory only ever appears by the final rename, so it is whole; the
+        # fingerprint tells this push's from one another tool put there after the crash.
         if _is_saved_model(directory) and content_fingerprint(directory) == fingerprint:
             state = COMPLETE
-            log.info("Pusher: version %s was copied whole before a crash", record.version)
+            log.info("Pusher: version %s was renamed into place before a crash", record.version)
         else:
             state = ABANDONED
-            if os.path.isdir(directory) and not _is_saved_model(directory):
-                log.warning(
-                    "Pusher: removing %s, half-written by a push that did not finish", directory
-                )
-                shutil.rmtree(directory)
-                removed.append(record.version)
         records[fingerprint] = PushRecord(
             fingerprint, record.version, state, record.model_dir, _now()
         )
         _write_record(base_directory, records[fingerprint])
-    return removed
+    return sorted(removed)
+
+
+class _VersionTakenError(FileExistsError):
+    """``<base>/<version>`` appeared while this push was copying to staging."""
+
+
+def _publish(staging: str, target: str) -> None:
+    """Rename the finished copy to its version directory: a server sees it whole, at once."""
+    # rename(2) would silently replace an empty directory, so look first; the lock keeps
+    # other pushes out, and this only guards against another tool.
+    if os.path.lexists(target):
+        raise _VersionTakenError(target)
+    os.rename(staging, target)
+    _fsync_dir(os.path.dirname(target))
+    _fsync_dir(os.path.dirname(staging))
 
 
 def _latest_holds(
@@ -402,32 +456,47 @@ def push_saved_model(
                 versions[existing],
                 fingerprint,
                 reused=True,
-                removed_partial=tuple(removed),
+                removed_staging=tuple(removed),
             )
 
         seen = [*versions, *(r.version for r in records.values())]
         version = max(int(clock()), max(seen, default=0) + 1)
         target = os.path.join(base_directory, str(version))
-        record = PushRecord(fingerprint, version, COPYING, model_dir, _now())
+        staging = os.path.join(_staging_root(base_directory), str(version))
         created = False
+        step = "copying"
         try:
-            _write_record(base_directory, record)
-            os.makedirs(target)
+            _write_record(
+                base_directory, PushRecord(fingerprint, version, COPYING, model_dir, _now())
+            )
+            os.makedirs(os.path.dirname(staging), exist_ok=True)
+            os.mkdir(staging)
             created = True
-            count = _copy_saved_model(model_dir, target)
+            count = _copy_saved_model(model_dir, staging)
+            step = "renaming"
+            _publish(staging, target)
         except OSError as e:
             # An error (not a crash) can clean up at once; a crash is repaired by the next push.
-            # Only a directory this push created is removed, never one found in place.
+            # Only the staging folder this push created is removed; a version directory never.
             if created:
-                shutil.rmtree(target, ignore_errors=True)
+                shutil.rmtree(staging, ignore_errors=True)
             with contextlib.suppress(OSError):
                 _write_record(
                     base_directory, PushRecord(fingerprint, version, ABANDONED, model_dir, _now())
                 )
+            if isinstance(e, _VersionTakenError):
+                raise PushDestinationError(
+                    f"Pusher: {target} appeared while this push copied the model to {staging}: "
+                    f"something other than the Pusher writes versions to {base_directory}. "
+                    f"{target} was left as it is and nothing was pushed; pushing again picks "
+                    "a higher version"
+                ) from None
             at = f" ({e.filename})" if e.filename else ""
-            raise PushDestinationError(
-                f"Pusher: copying {model_dir} to {target} failed: {e.strerror or e}{at}"
-            ) from None
+            if step == "copying":
+                what = f"copying {model_dir} to {staging}, to become {target},"
+            else:
+                what = f"renaming {staging} to {target}"
+            raise PushDestinationError(f"Pusher: {what} failed: {e.strerror or e}{at}") from None
         _write_record(base_directory, PushRecord(fingerprint, version, COMPLETE, model_dir, _now()))
         log.info("Pusher: copied %d files to %s", count, target)
-        return PushResult(version, target, fingerprint, removed_partial=tuple(removed))
+        return PushResult(version, target, fingerprint, removed_staging=tuple(removed))

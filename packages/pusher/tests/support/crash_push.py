@@ -1,8 +1,11 @@
 """Dies in the middle of a push, as a killed process would: no exception handler, no cleanup.
 
-``python crash_push.py MODEL_DIR BASE_DIRECTORY copy N`` exits after copying N files of the
-version directory; ``... record`` exits after saved_model.pb is in place but before the push
-record says ``complete``.
+``python crash_push.py MODEL_DIR BASE_DIRECTORY MODE [N]``, where MODE is
+
+* ``copy N``: exits after copying N files into the staging folder;
+* ``rename``: exits when the staging folder holds the whole model, just before it is
+  renamed to its version directory;
+* ``record``: exits after the rename, before the push record says ``complete``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ def main() -> None:
             copied.append(target)
 
         filesystem._copy_file = copy_then_die
+    elif mode == "rename":
+
+        def die_before_rename(staging: str, target: str) -> None:
+            os._exit(17)
+
+        filesystem._publish = die_before_rename
     elif mode == "record":
         real_write = filesystem._write_record
 
