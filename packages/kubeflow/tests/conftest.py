@@ -28,6 +28,7 @@ def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
     monkeypatch.delenv(ENV_ALLOW, raising=False)
     monkeypatch.delenv("HEADRACE_KFP_PYTHON", raising=False)
+    monkeypatch.delenv("HEADRACE_METADATA", raising=False)  # every task would use it
     reset_plugin_manager()
     yield
     reset_plugin_manager()

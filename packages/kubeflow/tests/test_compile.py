@@ -166,10 +166,51 @@ def test_good_options_and_defaults() -> None:
         "retries": 0,
     }
     parsed = parse_options(
-        {"metadata": "mysql://u:p@mysql.kubeflow:3306/headrace", "retries": "3", "name": "x-1"}
+        {"metadata": "mysql://u@mysql.kubeflow:3306/headrace", "retries": "3", "name": "x-1"}
     )
     assert parsed["retries"] == 3
     assert set(OPTIONS) == {"image", "python", "metadata", "retries", "name"}
+
+
+def test_a_password_in_the_metadata_option_is_refused(tmp_path: Path) -> None:
+    # A parameter default is in the YAML, in KFP's UI and on every task's command line.
+    url = "mysql://headrace:s3cret@mysql.kubeflow:3306/headrace"
+    with pytest.raises(HeadraceError) as raised:
+        parse_options({"metadata": url})
+    message = str(raised.value)
+    assert "option metadata='mysql://headrace:***@mysql.kubeflow:3306/headrace'" in message
+    assert "holds a password" in message
+    assert "HEADRACE_METADATA environment variable" in message
+    assert "Kubernetes secret" in message
+    assert "s3cret" not in message
+
+    spec = tmp_path / "x.yaml"
+    out = headrace(
+        "compile", str(HELLO), "--target", "kubeflow", "-o", str(spec),
+        "--option", f"metadata={url}",
+        root=tmp_path / "root",
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert "option metadata='mysql://headrace:***@" in out.stderr
+    assert "HEADRACE_METADATA" in out.stderr
+    assert "s3cret" not in out.stderr
+    assert not spec.exists()
+
+
+def test_a_password_in_the_pipelines_metadata_url_is_refused(hello_ir: dict[str, Any]) -> None:
+    # The spec carries the whole IR, the pipeline's metadata_connection_config included.
+    document = json.loads(json.dumps(hello_ir))
+    document["pipeline"]["metadata_connection_config"] = "mysql://u:s3cret@db:3306/mlmd"
+    with pytest.raises(HeadraceError) as raised:
+        compile_pipeline(document)
+    message = str(raised.value)
+    assert "pipeline 'hello': metadata_connection_config='mysql://u:***@db:3306/mlmd'" in message
+    assert "HEADRACE_METADATA" in message
+    assert "s3cret" not in message
+    # Without the password the URL is no secret, and the IR keeps it.
+    document["pipeline"]["metadata_connection_config"] = "mysql://u@db:3306/mlmd"
+    ir_text = _proto(compile_pipeline(document)).root.input_definitions.parameters["ir"]
+    assert json.loads(ir_text.default_value.string_value) == document
 
 
 def test_cli_names_the_bad_option(tmp_path: Path) -> None:
@@ -184,7 +225,7 @@ def test_cli_names_the_bad_option(tmp_path: Path) -> None:
 
 
 def test_metadata_and_name_options_reach_the_spec(hello_ir: dict[str, Any]) -> None:
-    url = "mysql://headrace:pw@mysql.kubeflow:3306/headrace"
+    url = "mysql://headrace@mysql.kubeflow:3306/headrace"
     spec = _proto(compile_pipeline(hello_ir, options={"metadata": url, "name": "hello-prod"}))
     assert spec.pipeline_info.name == "hello-prod"
     assert spec.root.input_definitions.parameters["metadata"].default_value.string_value == url

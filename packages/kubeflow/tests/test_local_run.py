@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,196 @@ def test_a_broken_kfp_interpreter_is_reported(tmp_path: Path) -> None:
         KubeflowRunner(options=["kfp_python=/nonexistent/py"])
     with pytest.raises(HeadraceError, match="python: no interpreter at 'no-such-python'"):
         KubeflowRunner(options=["python=no-such-python"])
+
+
+def test_an_ir_argument_containing_python3_runs(tmp_path: Path) -> None:
+    from kfpt_util import compile_ir
+
+    from headrace_kubeflow import run_spec
+    from headrace_kubeflow.compiler import compile_pipeline
+
+    spec = tmp_path / "failing.yaml"
+    compiled = compile_ir(FAILING, tmp_path / "compiled-root")
+    spec.write_text(compile_pipeline(compiled, options={"python": sys.executable}))
+    # The run's own IR, given plainly: the same pipeline in a root whose path holds the
+    # string kfp.local rewrites in every task's command.
+    root = tmp_path / "python3-root"
+    document = compile_ir(FAILING, root)
+    assert "python3" in json.dumps(document)
+    results = tmp_path / "results"
+    ok = run_spec(
+        str(spec),
+        arguments={"ir": json.dumps(document), "run_id": "ir-arg", "result_dir": str(results)},
+        kfp_root=str(tmp_path / "kfp"),
+    )
+    assert ok is False  # Explode fails on purpose; Produce, before it, must not
+    produce = json.loads((results / "Produce.json").read_text())
+    assert produce["status"] == "complete", produce
+    executions = run_executions(root, "failing", "ir-arg")
+    assert {n: status_of(e) for n, e in executions.items()} == {
+        "Produce": "complete",
+        "Explode": "failed",
+    }
+    assert str(custom(executions["Produce"], "run_id")) == "ir-arg"
+
+
+def test_run_arguments_refuse_a_metadata_password(tmp_path: Path) -> None:
+    from kfpt_util import compile_ir
+
+    from headrace_core import HeadraceError
+    from headrace_kubeflow import run_spec
+    from headrace_kubeflow.compiler import compile_pipeline
+
+    document = compile_ir(FAILING, tmp_path / "root")
+    spec = tmp_path / "failing.yaml"
+    spec.write_text(compile_pipeline(document))
+    url = "mysql://u:s3cret@db:3306/mlmd"
+    with pytest.raises(HeadraceError, match=r"argument metadata='mysql://u:\*\*\*@db"):
+        run_spec(str(spec), arguments={"metadata": url})
+    document["pipeline"]["metadata_connection_config"] = url
+    with pytest.raises(HeadraceError, match="argument ir: metadata_connection_config="):
+        run_spec(str(spec), arguments={"ir": json.dumps(document)})
+    out = subprocess.run(
+        [sys.executable, "-m", "headrace_kubeflow.local", str(spec), "--metadata", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2
+    assert "--metadata='mysql://u:***@db:3306/mlmd' holds a password" in out.stderr
+    assert "HEADRACE_METADATA" in out.stderr
+    assert "s3cret" not in out.stderr
+
+
+def test_the_metadata_url_stays_off_command_lines_and_out_of_the_spec(tmp_path: Path) -> None:
+    from kfpt_util import compile_ir, recording_interpreter
+
+    from headrace_kubeflow import KubeflowRunner
+
+    root = tmp_path / "root"
+    document = compile_ir(FAILING, root)
+    # The pipeline's own store has a password; the run uses another, given to the runner.
+    # Neither URL may show in the spec, in a command line or in kfp.local's log.
+    document["pipeline"]["metadata_connection_config"] = "mysql://u:s3cret@127.0.0.1:9/mlmd"
+    url = f"sqlite:///{tmp_path / 'private-store' / 'mlmd.sqlite'}"
+    commands = tmp_path / "commands.log"
+    python = recording_interpreter(tmp_path / "recording-python", commands)
+    log = tmp_path / "kfp.log"
+    runner = KubeflowRunner(
+        metadata_url=url, options=[f"python={python}", f"kfp_python={python}", f"log={log}"]
+    )
+    result = runner.run(document, run_id="private")
+    assert result.metadata_url == url
+    assert result.failed_nodes == ["Explode"]
+    assert result.results["Produce"].status == "complete"
+    # The nodes used the runner's store: the URL reached them.
+    executions = run_executions(root, "failing", "private", url=url)
+    assert {n: status_of(e) for n, e in executions.items()} == {
+        "Produce": "complete",
+        "Explode": "failed",
+    }
+    assert custom(run_context(root, "failing", "private", url=url), "status") == "failed"
+
+    lines = commands.read_text().splitlines()
+    assert sum("-m headrace_kubeflow.local" in line for line in lines) == 1
+    assert sum("-m headrace_core.launch" in line for line in lines) == 2
+    spec = root / ".headrace" / "runs" / "private" / "kubeflow" / "pipeline.yaml"
+    for where, text in [("command", line) for line in lines] + [
+        ("spec", spec.read_text()),
+        ("kfp.local log", log.read_text()),
+    ]:
+        assert "private-store" not in text, (where, text[:2000])
+        assert "s3cret" not in text, (where, text[:2000])
+
+
+def test_an_exception_from_on_event_stops_kfp_local(tmp_path: Path) -> None:
+    from kfpt_util import compile_ir, kfp_local_children
+
+    from headrace_kubeflow import KubeflowRunner
+
+    root = tmp_path / "root"
+    document = compile_ir(FAILING, root)
+    children: list[int] = []
+
+    def on_event(event: object) -> None:
+        if getattr(event, "status", "") == "queued":
+            return
+        # Produce is done; kfp.local goes on with Explode.
+        children.extend(kfp_local_children(os.getpid()))
+        raise RuntimeError("the caller gives up")
+
+    runner = KubeflowRunner(on_event=on_event, options=[f"log={tmp_path / 'kfp.log'}"])
+    try:
+        with pytest.raises(RuntimeError, match="the caller gives up"):
+            runner.run(document, run_id="given-up")
+        assert len(children) == 1
+        # Stopped and reaped: no longer a child of this process, running or not.
+        with pytest.raises(ChildProcessError):
+            os.waitpid(children[0], os.WNOHANG)
+    finally:
+        _kill_left_behind(children)
+    assert custom(run_context(root, "failing", "given-up"), "status") == "failed"
+
+
+def test_sigterm_stops_kfp_local_and_marks_the_run_failed(tmp_path: Path) -> None:
+    from kfpt_util import command_line, compile_ir, kfp_local_children
+
+    root = tmp_path / "root"
+    ir_file = tmp_path / "failing.json"
+    ir_file.write_text(json.dumps(compile_ir(FAILING, root)))
+    script = (
+        "import json, sys\n"
+        "from headrace_kubeflow import KubeflowRunner\n"
+        "runner = KubeflowRunner(\n"
+        "    on_event=lambda e: print(e.node_id, e.status, flush=True),\n"
+        "    options=['log=' + sys.argv[2]],\n"
+        ")\n"
+        "runner.run(json.load(open(sys.argv[1])), run_id='terminated')\n"
+    )
+    stderr = tmp_path / "stderr.txt"
+    children: list[int] = []
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, str(ir_file), str(tmp_path / "kfp.log")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=pipeline_env(root),
+        )
+    try:
+        assert proc.stdout is not None
+        events = []
+        for line in proc.stdout:
+            events.append(line.split())
+            if events[-1] == ["Produce", "complete"]:
+                break
+        assert events[-1] == ["Produce", "complete"], (events, stderr.read_text()[-4000:])
+        children = kfp_local_children(proc.pid)
+        assert len(children) == 1
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        _kill_left_behind(children)
+    # It ended as a SIGTERM'd shell command does, after stopping kfp.local.
+    assert proc.returncode == 128 + signal.SIGTERM, stderr.read_text()[-4000:]
+    assert "headrace_kubeflow.local" not in command_line(children[0])
+    assert custom(run_context(root, "failing", "terminated"), "status") == "failed"
+
+
+def _kill_left_behind(pids: list[int]) -> None:
+    """Kill a kfp.local child that was not stopped (the failure these tests look for), with
+    its process group when it leads one of its own (never this process's group)."""
+    from kfpt_util import command_line
+
+    for pid in pids:
+        if "headrace_kubeflow.local" not in command_line(pid):
+            continue
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)

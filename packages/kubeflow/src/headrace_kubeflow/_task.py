@@ -8,8 +8,11 @@ and a JSON string (:func:`headrace_kubeflow.compiler.protect`).
 
 Empty ``run_id`` means KFP's run id (``kfp_run_id``), the same for every task of one run;
 empty ``python``, the interpreter running the task; empty ``metadata``, ``$HEADRACE_METADATA``
-in the task's environment, then the pipeline's own store. When the launcher dies without
-writing its result file (a bad interpreter, a kill), the task writes one naming the cause.
+in the task's environment, then the pipeline's own store. The metadata URL reaches the
+launcher inside the IR on its standard input, as the pipeline's ``metadata_connection_config``,
+never on its command line: a password from a Kubernetes secret stays out of ``ps``. When the
+launcher dies without writing its result file (a bad interpreter, a kill), the task writes
+one naming the cause.
 
 No ``from __future__ import annotations`` here: KFP reads the annotations as types.
 """
@@ -37,10 +40,16 @@ def headrace_node(
 
     node, run_id = value(node), value(run_id) or kfp_run_id
     python, result_dir = value(python) or sys.executable, value(result_dir)
-    metadata = value(metadata) or os.environ.get("HEADRACE_METADATA", "")
+    metadata, ir = value(metadata) or os.environ.get("HEADRACE_METADATA", ""), value(ir)
+    try:
+        if metadata:
+            document = json.loads(ir)
+            document["pipeline"]["metadata_connection_config"] = metadata
+            ir = json.dumps(document)
+    except (ValueError, TypeError, KeyError):
+        pass  # not an IR: the launcher says so, in the node's result
     command = [python, "-m", "headrace_core.launch", "--ir", "-", "--node", node]
     command += ["--run-id", run_id, "--orchestrator", "kubeflow"]
-    command += ["--metadata", metadata] if metadata else []
     result_file = os.path.join(result_dir, node + ".json") if result_dir else ""
     if result_file:
         os.makedirs(result_dir, exist_ok=True)

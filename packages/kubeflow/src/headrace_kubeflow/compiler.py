@@ -28,7 +28,10 @@ __all__ = [
     "OPTIONS",
     "KubeflowCompileError",
     "build_pipeline",
+    "check_no_password",
     "compile_pipeline",
+    "escape_ir",
+    "has_password",
     "parse_options",
     "protect",
     "task_name",
@@ -42,8 +45,9 @@ OPTIONS: dict[str, str] = {
     f"and the pipeline's component packages (default {DEFAULT_IMAGE}, which holds none)",
     "python": "interpreter that runs the nodes, inside the image (default: the one running "
     "the task)",
-    "metadata": "ML Metadata URL, mysql://user:password@host:port/database on a cluster "
-    "(default: $HEADRACE_METADATA in the task's environment, then the pipeline's own store)",
+    "metadata": "ML Metadata URL without a password, e.g. mysql://user@host:port/database "
+    "(default: $HEADRACE_METADATA in the task's environment, from a Kubernetes secret, then "
+    "the pipeline's own store); a URL with a password is refused: the spec would show it",
     "retries": "how many times KFP retries a failed task (default 0); a retry re-runs only "
     "what did not finish",
     "name": "KFP pipeline name (default: the headrace pipeline name, in lowercase-dashes)",
@@ -67,11 +71,16 @@ def protect(value: str) -> str:
     return "json:" + json.dumps(value).replace(_REWRITTEN, "\\u0070ython3")
 
 
-def _ir_text(document: Mapping[str, Any]) -> str:
-    # Compact JSON; inside a JSON string "\u0070" is "p", so the escaped text still parses to
-    # the same document, and nothing kfp.local rewrites is left in it.
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+def escape_ir(text: str) -> str:
+    """IR JSON text as the ``ir`` task parameter: the same document, with nothing in it that
+    kfp.local rewrites. Outside its strings JSON text holds only literals, numbers and
+    punctuation, so the string kfp.local rewrites can only be inside a string, where
+    ``\\u0070`` is "p"."""
     return text.replace(_REWRITTEN, "\\u0070ython3")
+
+
+def _ir_text(document: Mapping[str, Any]) -> str:
+    return escape_ir(json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False))
 
 
 def task_name(node_id: str) -> str:
@@ -80,17 +89,40 @@ def task_name(node_id: str) -> str:
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]+", "-", dashed.lower())).strip("-") or "node"
 
 
+def _redact(url: str) -> str:
+    password = urllib.parse.urlparse(url).password
+    return url.replace(f":{password}@", ":***@") if password else url
+
+
+def has_password(url: str | None) -> bool:
+    """Whether a metadata URL carries a password (``mysql://user:PASSWORD@...``)."""
+    return bool(url) and bool(urllib.parse.urlparse(str(url)).password)
+
+
+def check_no_password(url: str | None, where: str) -> None:
+    """Refuse a metadata URL with a password where it would be written down: in a spec (KFP
+    shows every parameter default and the whole IR in its UI) or in a task's parameters
+    (which reach the task's command line, so ``ps`` shows them). ``where`` names the field."""
+    if url and has_password(url):
+        raise KubeflowCompileError(
+            f"{where}={_redact(str(url))!r} holds a password, which would be readable in the "
+            "pipeline spec, in KFP's UI and on the tasks' command lines; leave the URL out of "
+            "here and give the tasks the metadata URL in the HEADRACE_METADATA environment "
+            "variable instead, from a Kubernetes secret "
+            "(kfp.kubernetes.use_secret_as_env; see docs/orchestrators/kubeflow.md)"
+        )
+
+
 def _check_metadata(url: str) -> None:
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "sqlite" and url[len("sqlite://") :].strip("/"):
-        return
-    if parsed.scheme in ("mysql", "mariadb") and parsed.hostname and parsed.path.strip("/"):
-        return
-    shown = url.replace(f":{parsed.password}@", ":***@") if parsed.password else url
-    raise KubeflowCompileError(
-        f"option metadata={shown!r}: expected mysql://user:password@host:port/database "
-        "or sqlite:///path"
-    )
+        pass
+    elif not (parsed.scheme in ("mysql", "mariadb") and parsed.hostname and parsed.path.strip("/")):
+        raise KubeflowCompileError(
+            f"option metadata={_redact(url)!r}: expected mysql://user@host:port/database "
+            "or sqlite:///path"
+        )
+    check_no_password(url, "option metadata")
 
 
 def parse_options(options: Mapping[str, str]) -> dict[str, Any]:
@@ -136,6 +168,11 @@ def _check_document(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         raise KubeflowCompileError(f"not a headrace IR document: missing {e}") from None
     if not nodes:
         raise KubeflowCompileError(f"pipeline {pipeline['name']!r} has no nodes")
+    # The spec carries the IR whole, as the default of its ir parameter.
+    check_no_password(
+        pipeline.get("metadata_connection_config"),
+        f"pipeline {pipeline['name']!r}: metadata_connection_config",
+    )
     seen: set[str] = set()
     for node in nodes:
         for upstream in node.get("upstream", []):

@@ -1,6 +1,9 @@
 """Run a compiled spec on this machine through ``kfp.local``:
 ``python -m headrace_kubeflow.local PIPELINE.yaml [--run-id ID] [--python PATH] [--json]``.
 
+The tasks inherit this process's environment: ``HEADRACE_METADATA`` there is the way to give
+them a metadata URL with a password, which the spec and the task parameters refuse.
+
 kfp.local's SubprocessRunner (``use_venv=False``) runs each task's component function with
 the interpreter running this module, which then starts the node with ``--python`` (default:
 the same interpreter). So kfp's environment need not hold TensorFlow: only the interpreter
@@ -75,13 +78,29 @@ def run_spec(
     """Run the spec through ``kfp.local`` in this process; True when every task succeeded.
 
     ``arguments`` override the pipeline parameters (``run_id``, ``python``, ``metadata``,
-    ``result_dir``, ``ir``). kfp's own task files go to ``kfp_root`` (default: a temporary
-    folder, removed afterwards)."""
+    ``result_dir``, ``ir``: the IR's JSON text), given plainly: what kfp.local would rewrite
+    is escaped here. A metadata URL with a password is refused, in ``metadata`` or in the
+    IR: task parameters reach the tasks' command lines. Set ``HEADRACE_METADATA`` in the
+    environment instead; the tasks inherit it. kfp's own task files go to ``kfp_root``
+    (default: a temporary folder, removed afterwards)."""
     from kfp import components, local
 
-    from headrace_kubeflow.compiler import protect
+    from headrace_kubeflow.compiler import check_no_password, escape_ir, protect
 
-    values = {k: protect(v) for k, v in (arguments or {}).items()}
+    values = {}
+    for key, value in (arguments or {}).items():
+        if key == "ir":
+            document = spec_document(spec_path, value)
+            check_no_password(
+                document["pipeline"].get("metadata_connection_config"),
+                "argument ir: metadata_connection_config",
+            )
+            # Not protect(): the task hands the IR text to the launcher as it comes.
+            values[key] = escape_ir(value)
+        else:
+            if key == "metadata":
+                check_no_password(value, "argument metadata")
+            values[key] = protect(value)
     with contextlib.ExitStack() as stack:
         if kfp_root is None:
             kfp_root = stack.enter_context(tempfile.TemporaryDirectory(prefix="headrace-kfp-"))
@@ -142,7 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--python", help="interpreter that runs the nodes (default: the spec's, else this one)"
     )
-    parser.add_argument("--metadata", help="metadata URL (default: the spec's)")
+    parser.add_argument(
+        "--metadata",
+        help="metadata URL without a password (default: the spec's, else $HEADRACE_METADATA, "
+        "else the pipeline's own store); a URL with a password goes in $HEADRACE_METADATA",
+    )
     parser.add_argument("--result-dir", help="keep each node's result JSON here")
     parser.add_argument("--kfp-root", help="kfp.local's own task files (default: temporary)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -150,9 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from headrace_core.errors import HeadraceError
     from headrace_core.orchestration.local import new_run_id
+    from headrace_kubeflow.compiler import check_no_password
 
     try:
         document = spec_document(args.spec)
+        if args.metadata:
+            check_no_password(args.metadata, "--metadata")
     except HeadraceError as e:
         print(f"headrace-kubeflow: error: {e}", file=sys.stderr)
         return 2

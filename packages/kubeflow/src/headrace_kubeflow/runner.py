@@ -2,7 +2,10 @@
 
 The spec is the one ``headrace compile --target kubeflow`` writes for a cluster; kfp.local
 runs it in a child process (``python -m headrace_kubeflow.local``), whose output goes to a log
-file beside the spec. Node results come back through result files, as they are written.
+file beside the spec. Node results come back through result files, as they are written. The
+metadata URL reaches the tasks in ``HEADRACE_METADATA``, never in the spec or on a command
+line. Interrupted (Ctrl-C, SIGTERM, an exception from ``on_event``), the run stops kfp.local
+and what it started, and is marked failed.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headrace_core.errors import HeadraceError
@@ -36,6 +41,47 @@ RUNNER_OPTIONS: dict[str, str] = {
 }
 
 _POLL_SECONDS = 0.2
+# How long kfp.local and its tasks get to end after SIGTERM before they are killed.
+_STOP_SECONDS = 10.0
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End kfp.local and everything it started (its process group), and reap it."""
+    if proc.returncode is not None:
+        return  # reaped already: its process group id may name someone else's by now
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit while kfp.local runs, so the run stops its child and is
+    marked failed; by default SIGTERM would end this process at once and leave both behind.
+    Only where SIGTERM has no handler of the application's, and in the main thread (the only
+    one that may set one)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        # A second SIGTERM must not cut short the stopping of the child that the first began.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class KubeflowRunner:
@@ -81,18 +127,48 @@ class KubeflowRunner:
         self.log_path: str | None = None
 
     def run(self, document: Mapping[str, Any], *, run_id: str | None = None) -> RunResult:
-        from headrace_kubeflow.compiler import compile_pipeline
-        from headrace_kubeflow.local import collect_results
+        from headrace_kubeflow.compiler import compile_pipeline, has_password
 
         started = time.monotonic()
         document = dict(document)
-        spec_text = compile_pipeline(document, options=self.compile_options)
+        url = pipeline_metadata_url(document, self.metadata_url)
+        pipeline = document["pipeline"]
+        if has_password(pipeline.get("metadata_connection_config")):
+            # The spec carries the IR, and kfp.local puts it on every task's command line;
+            # the URL reaches the tasks through the environment instead (below).
+            pipeline = dict(pipeline, metadata_connection_config=None)
+        spec_text = compile_pipeline(
+            dict(document, pipeline=pipeline), options=self.compile_options
+        )
         run_id = run_id or new_run_id()
         root = document["pipeline"]["root"]
         os.makedirs(root, exist_ok=True)
-        url = pipeline_metadata_url(document, self.metadata_url)
         session = RunSession(document, MetadataStore(url), run_id, orchestrator="kubeflow")
-        workdir = os.path.join(root, ".headrace", "runs", run_id, "kubeflow")
+        try:
+            return self._run(document, session, spec_text, url, started)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or on_event raised: the run is over and did not
+            # succeed. Marking must not hide the exception that ended it.
+            with contextlib.suppress(Exception):
+                session.store.update_context(
+                    session.run_ctx, status="failed", finished_at=time.time()
+                )
+            raise
+
+    def _run(
+        self,
+        document: Mapping[str, Any],
+        session: RunSession,
+        spec_text: str,
+        url: str,
+        started: float,
+    ) -> RunResult:
+        from headrace_kubeflow.local import collect_results
+
+        run_id = session.run_id
+        workdir = os.path.join(
+            document["pipeline"]["root"], ".headrace", "runs", run_id, "kubeflow"
+        )
         results_dir = os.path.join(workdir, "results")
         os.makedirs(results_dir, exist_ok=True)
         spec_path = os.path.join(workdir, "pipeline.yaml")
@@ -104,9 +180,13 @@ class KubeflowRunner:
         command = [
             self.kfp_python,
             *("-m", "headrace_kubeflow.local", spec_path),
-            *("--run-id", run_id, "--python", self.python, "--metadata", url),
+            *("--run-id", run_id, "--python", self.python),
             *("--result-dir", results_dir, "--kfp-root", os.path.join(workdir, "kfp")),
         ]
+        # The store's URL goes in the environment, which every task inherits, not on a command
+        # line (ps shows those, and kfp.local logs every task's parameters): it may hold a
+        # password.
+        env = dict(os.environ, HEADRACE_METADATA=url)
         self.log_path = (
             None if self.log == "-" else (self.log or os.path.join(workdir, "kfp-local.log"))
         )
@@ -115,22 +195,34 @@ class KubeflowRunner:
                 output: Any = sys.stderr
             else:
                 output = stack.enter_context(open(self.log_path, "w", encoding="utf-8"))
+            stack.enter_context(_terminate_as_exit())
             try:
+                # Its own process group: the tasks and nodes it starts are stopped with it,
+                # and a Ctrl-C in the terminal reaches this process alone, which stops them.
                 proc = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    process_group=0,
                 )
             except OSError as e:
                 raise HeadraceError(f"cannot start kfp.local with {self.kfp_python!r}: {e}") from e
-            seen: set[str] = set()
-            while True:
-                try:
-                    proc.wait(timeout=_POLL_SECONDS)
-                    finished = True
-                except subprocess.TimeoutExpired:
-                    finished = False
-                self._report_new(document, results_dir, seen)
-                if finished:
-                    break
+            try:
+                seen: set[str] = set()
+                while True:
+                    try:
+                        proc.wait(timeout=_POLL_SECONDS)
+                        finished = True
+                    except subprocess.TimeoutExpired:
+                        finished = False
+                    self._report_new(document, results_dir, seen)
+                    if finished:
+                        break
+            except BaseException:
+                _stop(proc)
+                raise
         results, not_run = collect_results(document, results_dir)
         if proc.returncode != 0 and not any(r.get("status") == "failed" for r in results.values()):
             # No node failed, yet kfp.local did: it broke by itself (no kfp there, a bad spec).

@@ -44,8 +44,11 @@ def compile_ir(pipeline_file: Path, root: Path) -> dict[str, Any]:
     return dict(json.loads(out.stdout))
 
 
-def run_executions(root: Path, pipeline: str, run_id: str) -> dict[str, Any]:
-    """node id -> the execution recorded for it in run ``run_id`` (SQLite in ``root``)."""
+def run_executions(
+    root: Path, pipeline: str, run_id: str, url: str | None = None
+) -> dict[str, Any]:
+    """node id -> the execution recorded for it in run ``run_id`` (in the store at ``url``,
+    by default SQLite in ``root``)."""
     from headrace_core.metadata import (
         RUN_CONTEXT,
         MetadataStore,
@@ -54,7 +57,7 @@ def run_executions(root: Path, pipeline: str, run_id: str) -> dict[str, Any]:
         run_context_name,
     )
 
-    store = MetadataStore(default_metadata_url(str(root)))
+    store = MetadataStore(url or default_metadata_url(str(root)))
     ctx = store.get_context(RUN_CONTEXT, run_context_name(pipeline, run_id))
     assert ctx is not None, f"no run {run_id!r} of {pipeline!r} in {root}"
     executions = store.executions_in_context(ctx.id, newest_first=False)
@@ -63,7 +66,7 @@ def run_executions(root: Path, pipeline: str, run_id: str) -> dict[str, Any]:
     return found
 
 
-def run_context(root: Path, pipeline: str, run_id: str) -> Any:
+def run_context(root: Path, pipeline: str, run_id: str, url: str | None = None) -> Any:
     from headrace_core.metadata import (
         RUN_CONTEXT,
         MetadataStore,
@@ -71,7 +74,7 @@ def run_context(root: Path, pipeline: str, run_id: str) -> Any:
         run_context_name,
     )
 
-    store = MetadataStore(default_metadata_url(str(root)))
+    store = MetadataStore(url or default_metadata_url(str(root)))
     return store.get_context(RUN_CONTEXT, run_context_name(pipeline, run_id))
 
 
@@ -85,3 +88,37 @@ def status_of(execution: Any) -> str:
     from headrace_core.metadata import custom
 
     return str(custom(execution, "status"))
+
+
+def recording_interpreter(path: Path, log: Path) -> str:
+    """An executable at ``path`` that appends its command line to ``log``, then runs this
+    interpreter with it: what ``ps`` would show of every process started through it."""
+    path.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$0 $*" >> "{log}"\nexec "{sys.executable}" "$@"\n',
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+    return str(path)
+
+
+def command_line(pid: int) -> str:
+    """The command line of process ``pid`` ("" when there is none: it ended and was reaped)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def kfp_local_children(pid: int) -> list[int]:
+    """The ``python -m headrace_kubeflow.local`` processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The parent is the second field after the command name, which may hold spaces.
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        if int(fields[1]) == pid and "headrace_kubeflow.local" in command_line(child):
+            found.append(child)
+    return found
