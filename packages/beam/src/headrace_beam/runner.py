@@ -23,7 +23,7 @@ from typing import Any
 
 from headrace_beam import _channel
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import NodeResult, RunSession, Status, apply_environment
+from headrace_core.launcher import NodeResult, RunSession, apply_environment
 from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 from headrace_core.orchestration import NodeEvent, RunResult
 from headrace_core.orchestration.local import new_run_id
@@ -271,22 +271,7 @@ def _checked_nodes(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _node_result(session: RunSession, data: Mapping[str, Any]) -> NodeResult:
-    execution_id = data.get("execution_id")
-    # The outputs, as an in-process launch returns them, from what the node recorded.
-    outputs = (
-        session.outputs_of_execution(execution_id)
-        if execution_id is not None and data["status"] in Status.SUCCESS
-        else {}
-    )
-    return NodeResult(
-        data["node_id"],
-        data["status"],
-        execution_id,
-        float(data.get("duration") or 0.0),
-        error=data.get("error"),
-        message=data.get("message", ""),
-        outputs=outputs,
-    )
+    return NodeResult.from_json(data, session)
 
 
 class _Watcher:

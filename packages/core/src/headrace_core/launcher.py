@@ -95,6 +95,34 @@ class NodeResult:
     message: str = ""
     outputs: dict[str, list[Artifact]] = field(default_factory=dict)
 
+    @classmethod
+    def from_json(
+        cls,
+        data: Mapping[str, Any],
+        session: RunSession | None = None,
+        *,
+        duration: float | None = None,
+    ) -> NodeResult:
+        """A result written by ``python -m headrace_core.launch --result-file`` (``to_json``),
+        with its outputs read back from the store when ``session`` is given, as an in-process
+        launch returns them. Every runner that launches nodes in other processes uses this."""
+        execution_id = data.get("execution_id")
+        status = str(data.get("status"))
+        outputs = (
+            session.outputs_of_execution(int(execution_id))
+            if session is not None and execution_id is not None and status in Status.SUCCESS
+            else {}
+        )
+        return cls(
+            str(data["node_id"]),
+            status,
+            execution_id,
+            float(data.get("duration") or 0.0) if duration is None else duration,
+            error=data.get("error"),
+            message=str(data.get("message") or ""),
+            outputs=outputs,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "node_id": self.node_id,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import NodeResult, RunSession, Status
+from headrace_core.launcher import NodeResult, RunSession
 from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 from headrace_core.orchestration.local import NodeEvent, RunResult, new_run_id
 
@@ -262,19 +262,7 @@ class KubeflowRunner:
 
     @staticmethod
     def _node_result(session: RunSession, data: Mapping[str, Any]) -> NodeResult:
-        execution_id = data.get("execution_id")
-        status = str(data.get("status"))
-        outputs = (
-            session.outputs_of_execution(int(execution_id))
-            if execution_id is not None and status in Status.SUCCESS
-            else {}
-        )
-        return NodeResult(
-            str(data["node_id"]),
-            status,
-            execution_id,
-            float(data.get("duration") or 0.0),
-            error=data.get("error"),
-            message=str(data.get("message") or data.get("error") or ""),
-            outputs=outputs,
-        )
+        result = NodeResult.from_json(data, session)
+        # kfp.local's wrapper may record only the error: show it as the message too.
+        result.message = result.message or (result.error or "")
+        return result

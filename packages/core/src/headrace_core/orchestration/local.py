@@ -364,22 +364,7 @@ class LocalDagRunner:
                 error=message,
                 message=message,
             )
-        execution_id = data.get("execution_id")
-        # The outputs, as an in-process launch returns them, from what the node recorded.
-        outputs = (
-            session.outputs_of_execution(execution_id)
-            if execution_id is not None and data["status"] in Status.SUCCESS
-            else {}
-        )
-        return NodeResult(
-            node_id,
-            data["status"],
-            execution_id,
-            time.monotonic() - started,
-            error=data.get("error"),
-            message=data.get("message", ""),
-            outputs=outputs,
-        )
+        return NodeResult.from_json(data, session, duration=time.monotonic() - started)
 
 
 class _ReadOnlySession(RunSession):
