@@ -9,6 +9,7 @@ dependencies and the headrace packages it depends on: a missing dependency fails
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -66,8 +67,35 @@ def _install_packages(session: nox.Session, directory: Path, extra: str = "test"
     session.install(*args, _dev_pin("pytest"))
 
 
+def _airflow_python(session: nox.Session, major: int = 2) -> str:
+    """An Airflow environment apart from headrace's (Airflow 3 and ml-metadata 1.16 cannot
+    share one; the DAG files headrace writes need neither headrace nor TensorFlow). Built once
+    per machine and rebuilt when its requirements file changes."""
+    requirements = ROOT / "packages" / "airflow" / "tests" / f"airflow{major}-requirements.txt"
+    venv = ROOT / ".nox" / f"_airflow{major}"
+    stamp = venv / ".requirements"
+    wanted = requirements.read_text()
+    python = venv / "bin" / "python"
+    if not (stamp.exists() and stamp.read_text() == wanted and python.exists()):
+        uv = shutil.which("uv", path=session.bin) or shutil.which("uv") or "uv"
+        session.run(uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv), external=True)
+        session.run(
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(requirements),
+            external=True,
+        )
+        stamp.write_text(wanted)
+    return str(python)
+
+
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "typecheck", "tests", "integration", "examples"]
+nox.options.sessions = ["lint", "typecheck", "tests", "integration", "conformance", "examples"]
 
 
 @nox.session(python=PYTHON)
@@ -92,6 +120,8 @@ def tests(session: nox.Session, package: str) -> None:
     """One package's tests, in an environment with only that package and its dependencies."""
     directory = ROOT / "packages" / package
     _install_packages(session, directory)
+    if package == "airflow":
+        session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("pytest", str(directory / "tests"), *session.posargs)
 
 
@@ -103,7 +133,29 @@ def integration(session: nox.Session) -> None:
         str(p.parent) for p in (ROOT / "integration_tests" / "plugins").glob("*/pyproject.toml")
     )
     session.install("-c", CONSTRAINTS, *plugins)
-    session.run("pytest", "integration_tests", "--ignore=integration_tests/ml", *session.posargs)
+    session.run(
+        "pytest",
+        "integration_tests",
+        "--ignore=integration_tests/ml",
+        "--ignore=integration_tests/conformance",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """One IR, five ways of running it (local in-process and subprocess, Beam, Airflow, KFP):
+    the same metadata. Here every orchestrator is installed, so none may skip."""
+    args = ["-c", CONSTRAINTS]
+    for name in ("headrace-core", "headrace-beam", "headrace-airflow", "headrace-kubeflow"):
+        args += ["-e", str(PACKAGES[name].relative_to(ROOT))]
+    session.install(*args, _dev_pin("pytest"))
+    session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
+    session.env["HEADRACE_CONFORMANCE_REQUIRE_ALL"] = "1"
+    session.run("pytest", "integration_tests/conformance", *session.posargs)
+    # Airflow 3 too: the same DAG file, in an environment that could never hold headrace.
+    session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session, 3)
+    session.run("pytest", "integration_tests/conformance", "-k", "airflow", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -126,4 +178,6 @@ def bench(session: nox.Session) -> None:
     for directory in PACKAGES.values():
         args += ["-e", str(directory.relative_to(ROOT))]
     session.install(*args)
+    if not session.posargs or "orchestrators" in session.posargs:
+        session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("python", "tools/bench/run.py", *session.posargs)
