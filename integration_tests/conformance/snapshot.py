@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from headrace_core.metadata import (
     run_context_name,
 )
 
-__all__ = ["VOLATILE_PROPERTIES", "run_snapshot", "store"]
+__all__ = ["VOLATILE_PROPERTIES", "run_snapshot", "store", "without"]
+
+_ID_IN_PATH = re.compile(r"(/)\d+(?=/|$)")
 
 INPUT, OUTPUT, INTERNAL_OUTPUT = 3, 4, 6
 _STATES = {
@@ -55,7 +58,10 @@ def store(root: Path) -> MetadataStore:
 
 def _normalize(value: Any, root: Path) -> Any:
     if isinstance(value, str):
-        return value.replace(str(root), "<root>")
+        value = value.replace(str(root), "<root>")
+        # Paths under the root name execution ids (<root>/<node>/<key>/<id>), which follow the
+        # order an orchestrator happened to start nodes in.
+        return _ID_IN_PATH.sub(r"\1<id>", value) if value.startswith("<root>/") else value
     return value
 
 

@@ -1,0 +1,88 @@
+"""The penguin pipeline on the Beam runner and through Airflow, against the local runner: the
+same executions, artifacts and lineage in ML Metadata, with the conformance suite's snapshot.
+
+Content that training makes differently on every run (the transformed examples shuffle through
+Beam, the model's weights, the metrics it gets, the pushed copy and its time-based version) is
+compared by type, state and properties only; everything up to the transform graph must match
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("headrace_evaluator", reason="needs every component package installed")
+
+INTEGRATION = Path(__file__).resolve().parents[1]
+if str(INTEGRATION) not in sys.path:
+    sys.path.insert(0, str(INTEGRATION))
+
+from conformance.drivers import airflow, beam, local_in_process  # noqa: E402
+from conformance.snapshot import run_snapshot, without  # noqa: E402
+
+REPO = INTEGRATION.parent
+PIPELINE = REPO / "examples" / "penguin" / "pipeline.py"
+# Outputs whose bytes differ between any two runs, local ones included.
+TRAINING_DEPENDENT = {
+    "Transform.transformed_examples",
+    "Transform.updated_analyzer_cache",
+    "Trainer.model",
+    "Trainer.model_run",
+    "Evaluator.evaluation",
+    "Evaluator.blessing",
+    "Pusher.pushed_model",
+}
+PUSH_PROPERTIES = ("c:pushed_destination", "c:pushed_version")
+
+
+def _comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
+    snapshot = without(snapshot, "uri")
+    for key, output in snapshot["outputs"].items():
+        if key in TRAINING_DEPENDENT:
+            output.pop("fingerprint")
+            for name in PUSH_PROPERTIES:
+                output["properties"].pop(name, None)
+    return snapshot
+
+
+def _run(driver: Any, root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("PENGUIN_ROOT", str(root))
+    monkeypatch.setenv("PENGUIN_TRAIN_STEPS", "50")
+    work.mkdir(parents=True, exist_ok=True)
+    outcome = driver.run_pipeline(PIPELINE, root, work)
+    assert outcome.succeeded, outcome.log[-5000:]
+    return _comparable(run_snapshot(root, "penguin", outcome.run_id))
+
+
+def test_penguin_on_beam_and_airflow_leaves_what_the_local_runner_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not os.environ.get("HEADRACE_AIRFLOW_PYTHON"):
+        pytest.skip("HEADRACE_AIRFLOW_PYTHON is not set (nox -s examples sets it)")
+    reference = _run(local_in_process, tmp_path / "local", tmp_path / "w", monkeypatch)
+    assert set(reference["executions"]) == {
+        "CsvExampleGen",
+        "StatisticsGen",
+        "SchemaGen",
+        "ExampleValidator",
+        "Transform",
+        "Trainer",
+        "latest_blessed_model_resolver",
+        "Evaluator",
+        "Pusher",
+    }
+    assert {n: [e["state"] for e in ex] for n, ex in reference["executions"].items()} == {
+        n: ["COMPLETE"] for n in reference["executions"]
+    }
+    # Nodes in the Beam worker: each node's own Beam pipelines nest in the orchestrating one.
+    # (The default, a process per node, re-imports TensorFlow for every node: +2 min here;
+    # the conformance suite covers it.)
+    monkeypatch.setenv("HEADRACE_CONFORMANCE_BEAM_ARGS", "--headrace_isolation=in-process")
+    for name, driver in (("beam", beam), ("airflow", airflow)):
+        snapshot = _run(driver, tmp_path / name, tmp_path / "w", monkeypatch)
+        assert snapshot == reference, name
