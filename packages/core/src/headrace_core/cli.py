@@ -214,7 +214,7 @@ def _start(
     return runner.run(document)
 
 
-def _print_run_summary(result: Any, width: int) -> None:
+def _print_run_summary(result: Any, width: int, producers: set[str]) -> None:
     """Each node's status and duration, then the headlines of the artifacts that matter (a
     model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
     print("\nsummary:")
@@ -224,7 +224,7 @@ def _print_run_summary(result: Any, width: int) -> None:
     for node_id in result.not_run:
         print(f"  {node_id.ljust(width)}  {_SYMBOLS['not_run']}")
     try:
-        headlines = _headlines(result)
+        headlines = _headlines(result, producers)
     except Exception as e:  # a summary must not fail a run that succeeded
         headlines = [("", f"(headlines unavailable: {e})")]
     for node_id, line in headlines:
@@ -232,7 +232,7 @@ def _print_run_summary(result: Any, width: int) -> None:
     print()
 
 
-def _headlines(result: Any) -> list[tuple[str, str]]:
+def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
     from headrace_core.executor import import_ref
     from headrace_core.metadata import MetadataStore
     from headrace_core.plugins import get_plugin_manager
@@ -243,6 +243,7 @@ def _headlines(result: Any) -> list[tuple[str, str]]:
     outputs = {
         node_id: [i for ids in r.to_json()["outputs"].values() for i in ids]
         for node_id, r in result.results.items()
+        if node_id in producers
     }
     if not wanted or not any(outputs.values()):
         return []
@@ -364,7 +365,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if result.not_run:
             counts["not run"] = len(result.not_run)
         summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-        _print_run_summary(result, width)
+        # Resolvers and importers only link artifacts that their producers already headline.
+        producers = {n["id"] for n in document["nodes"] if n.get("kind") == "component"}
+        _print_run_summary(result, width, producers)
         print(f"run {result.run_id}: {summary} in {result.duration:.1f}s")
     if not result.succeeded:
         for node_id in result.failed_nodes:

@@ -129,3 +129,22 @@ def test_orchestrator_errors(tmp_path: Path, site: Path, args: list[str], messag
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr
     assert not (tmp_path / "hello").exists()
+
+
+def test_summary_headlines_come_from_producers_not_resolvers(tmp_path: Path, site: Path) -> None:
+    pipeline_file = tmp_path / "with_resolver.py"
+    pipeline_file.write_text(
+        "import os\n"
+        "from hrexec_components import TrainAlone\n"
+        "from headrace_core import Channel, Model, Pipeline, Resolver\n"
+        "train = TrainAlone(seed=3)\n"
+        "latest = Resolver(model=Channel(type=Model)).with_id('latest')\n"
+        "latest.add_upstream_node(train)\n"
+        "pipeline = Pipeline('resolving', os.environ['HELLO_ROOT'], [train, latest])\n"
+    )
+    proc = headrace("run", str(pipeline_file), **_env(tmp_path / "root", site))
+    assert proc.returncode == 0, proc.stderr
+    summary = proc.stdout[proc.stdout.index("\nsummary:\n") :].splitlines()
+    # TrainAlone's model has no "w": the viewer fails, and says so, on TrainAlone's line only.
+    headlines = [line.split()[0] for line in summary[4:] if line.strip()][:-1]
+    assert headlines == ["TrainAlone"], summary
