@@ -185,7 +185,7 @@ class BeamDagRunner:
             elif data["status"] == "not_run":
                 result.not_run[node["id"]] = data.get("message", "")
             else:
-                result.results[node["id"]] = _node_result(session, data)
+                result.results[node["id"]] = NodeResult.from_json(data, session)
         result.duration = time.monotonic() - started
         if failure is None and missing:
             failure = HeadraceError("it finished, but not every step reported an outcome")
@@ -268,10 +268,6 @@ def _checked_nodes(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
                 )
         seen.add(node_id)
     return nodes
-
-
-def _node_result(session: RunSession, data: Mapping[str, Any]) -> NodeResult:
-    return NodeResult.from_json(data, session)
 
 
 class _Watcher:
