@@ -11,17 +11,22 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from headrace_core.artifacts import Artifact
+from headrace_core.errors import HeadraceError
 
 __all__ = [
     "BaseExecutor",
     "ExecutorContext",
+    "ExecutorInputError",
+    "describe_directory",
     "import_ref",
     "load_executor_class",
     "object_ref",
+    "single_input",
 ]
 
 
@@ -64,6 +69,77 @@ class BaseExecutor:
 
     def _get_beam_pipeline_args(self) -> list[str]:
         return list(self._context.beam_pipeline_args)
+
+
+class ExecutorInputError(HeadraceError, ValueError):
+    """An executor's input or output dict does not hold what its component declares.
+
+    A ``ValueError`` too, as the hand-written checks it replaces raised; packages with an
+    error class of their own pass it to :func:`single_input` as ``error=``.
+    """
+
+
+@overload
+def single_input(
+    artifacts_by_key: Mapping[str, Sequence[Artifact]],
+    key: str,
+    *,
+    component: str,
+    optional: Literal[False] = False,
+    what: str = "input",
+    error: type[Exception] = ExecutorInputError,
+) -> Artifact: ...
+
+
+@overload
+def single_input(
+    artifacts_by_key: Mapping[str, Sequence[Artifact]],
+    key: str,
+    *,
+    component: str,
+    optional: bool,
+    what: str = "input",
+    error: type[Exception] = ExecutorInputError,
+) -> Artifact | None: ...
+
+
+def single_input(
+    artifacts_by_key: Mapping[str, Sequence[Artifact]],
+    key: str,
+    *,
+    component: str,
+    optional: bool = False,
+    what: str = "input",
+    error: type[Exception] = ExecutorInputError,
+) -> Artifact | None:
+    """The one artifact under ``key`` of an input (or output: ``what="output"``) dict.
+
+    An empty ``optional`` key gives None; anything else but exactly one artifact raises
+    ``error`` (whose constructor takes the message), naming the component, the key and the
+    URIs found, so a miswired pipeline is told apart from a bug in the executor.
+    """
+    artifacts = list(artifacts_by_key.get(key) or ())
+    if optional and not artifacts:
+        return None
+    if len(artifacts) != 1:
+        found = f" ({', '.join(a.uri for a in artifacts)})" if artifacts else ""
+        raise error(
+            f"{component}: {what} {key!r} takes exactly one artifact, got {len(artifacts)}{found}"
+        )
+    return artifacts[0]
+
+
+def describe_directory(directory: str, *, limit: int = 20) -> str:
+    """What ``directory`` holds, for error messages: ``it holds a, b, ...``, ``it holds
+    nothing`` or ``it does not exist`` (the first ``limit`` names, sorted)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return "it does not exist"
+    if not names:
+        return "it holds nothing"
+    more = ", ..." if len(names) > limit else ""
+    return "it holds " + ", ".join(names[:limit]) + more
 
 
 def object_ref(obj: Any) -> str:
