@@ -1,8 +1,10 @@
 """Test kit for headrace and for component authors.
 
 ``pytest`` loads :mod:`headrace_core.testing.plugin` automatically (entry point ``pytest11``),
-which provides the ``pipeline_root`` and ``plugin_manager`` fixtures. The conformance checks
-below let every component package test itself against its own specs::
+which provides the ``pipeline_root``, ``metadata_store``, ``plugin_manager``,
+``installed_plugins`` and ``test_data`` fixtures; :mod:`headrace_core.testing.helpers` has the
+same as functions (``test_data_dir``, ``require_test_data``, ``show_artifact``). The
+conformance checks below let every component package test itself against its own specs::
 
     from headrace_core.testing import check_distribution
 
@@ -21,6 +23,7 @@ from headrace_core.artifacts import Artifact
 from headrace_core.component import BaseComponent, ComponentSpec
 from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
+from headrace_core.testing.helpers import require_test_data, show_artifact, test_data_dir
 
 __all__ = [
     "HEAVY_MODULES",
@@ -29,6 +32,9 @@ __all__ = [
     "check_component",
     "check_distribution",
     "imported_heavy_modules",
+    "require_test_data",
+    "show_artifact",
+    "test_data_dir",
 ]
 
 #: Modules that the core, plugin loading and pipeline compilation must never import.

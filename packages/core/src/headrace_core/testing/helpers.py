@@ -1,0 +1,83 @@
+"""Helpers for component packages' tests: the shared test data, ``headrace show`` as JSON.
+
+Plain functions, for helper modules that compute paths at import time; the pytest plugin
+(:mod:`headrace_core.testing.plugin`) offers the same as fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "TEST_DATA_ENV",
+    "require_test_data",
+    "show_artifact",
+    "test_data_dir",
+]
+
+#: Overrides where the real data sets (penguin, chicago_taxi) are.
+TEST_DATA_ENV = "HEADRACE_TEST_DATA"
+
+
+def test_data_dir(start: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of real data sets: ``$HEADRACE_TEST_DATA``, else the first ``shared/data``
+    beside an ancestor of ``start`` (default: the working directory), which for a checkout is
+    ``<repo>/../shared/data``.
+
+    When none exists, the path where it is looked for first is returned, so that a missing
+    file is reported with a path to put it at (:func:`require_test_data`).
+    """
+    configured = os.environ.get(TEST_DATA_ENV)
+    if configured:
+        return Path(configured)
+    here = Path(start if start is not None else os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "shared" / "data"
+
+
+# Not a test, whatever its name says.
+test_data_dir.__test__ = False  # type: ignore[attr-defined]
+
+
+def require_test_data(path: str | os.PathLike[str], *, skip: bool = False) -> Path:
+    """``path``, failing the test (or skipping it: ``skip=True``) when it does not exist."""
+    import pytest
+
+    found = Path(path)
+    if not found.exists():
+        message = f"test data {found} is missing; set {TEST_DATA_ENV} to the data folder"
+        if skip:
+            pytest.skip(message)
+        pytest.fail(message)
+    return found
+
+
+def show_artifact(pipeline_root: str | os.PathLike[str], artifact_id: int | None) -> Any:
+    """``headrace show ARTIFACT_ID --json`` on the store of ``pipeline_root``, in a fresh
+    interpreter as a user would run it; fails the test when the command fails."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "headrace_core.cli",
+            "show",
+            str(artifact_id),
+            "--pipeline-root",
+            str(pipeline_root),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise AssertionError(f"headrace show {artifact_id} failed: {out.stderr}")
+    return json.loads(out.stdout)
