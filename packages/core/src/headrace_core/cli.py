@@ -265,8 +265,8 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core.errors import HeadraceError
-    from headrace_core.metadata import pipeline_metadata_url
-    from headrace_core.orchestration.local import LocalDagRunner, NodeEvent
+    from headrace_core.orchestration.local import LocalDagRunner
+    from headrace_core.runtime import NodeEvent, Status, pipeline_metadata_url
 
     document = _load_document(args)
     start = time.monotonic()
@@ -338,7 +338,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"plan for {document['pipeline']['name']!r} (nothing is run):")
         for p in plan:
             print(f"  {p.node_id.ljust(width)}  {p.status:8} {p.reason}")
-        cached = sum(1 for p in plan if p.status == "cached")
+        cached = sum(1 for p in plan if p.status == Status.CACHED)
         print(f"{cached} of {len(plan)} nodes predicted cached")
         return 0
     if not quiet:
@@ -417,6 +417,17 @@ def _store(args: argparse.Namespace) -> Any:
     return MetadataStore(url)
 
 
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> None:
+    """Rows under a header line, columns as wide as their widest cell; ``empty`` alone when
+    there are no rows."""
+    if not rows:
+        print(empty)
+        return
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    for line in [headers, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
 def _when(ts: Any) -> str:
     return (
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
@@ -434,14 +445,20 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(rows)
             return 0
-        for r in rows:
-            counts = ", ".join(f"{v} {k}" for k, v in sorted(r["executions"].items()))
-            print(
-                f"{r['run_id']}  {r['pipeline']}  {r['status']:<10}  "
-                f"{_when(r['started_at'])}  {counts}"
-            )
-        if not rows:
-            print("no runs")
+        _print_table(
+            ("RUN", "PIPELINE", "STATUS", "STARTED", "EXECUTIONS"),
+            [
+                (
+                    str(r["run_id"]),
+                    str(r["pipeline"]),
+                    str(r["status"]),
+                    _when(r["started_at"]),
+                    ", ".join(f"{v} {k}" for k, v in sorted(r["executions"].items())),
+                )
+                for r in rows
+            ],
+            empty="no runs",
+        )
         return 0
     details = history.run_details(store, args.run_id, args.pipeline)
     if args.json:
@@ -475,12 +492,12 @@ def _cmd_artifacts(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(rows)
         return 0
+    table = []
     for r in rows:
         producer = r["producer"]
         made = f"{producer['node_id']} (run {producer['run_id']})" if producer else "-"
-        print(f"{r['id']:>6}  {r['type']:<18} {r['state']:<8} {made:<40} {r['uri']}")
-    if not rows:
-        print("no artifacts")
+        table.append((str(r["id"]), str(r["type"]), str(r["state"]), made, str(r["uri"])))
+    _print_table(("ID", "TYPE", "STATE", "PRODUCER", "URI"), table, empty="no artifacts")
     return 0
 
 
@@ -492,23 +509,43 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(graph)
         return 0
-    arts = graph["artifacts"]
-
-    def label(artifact_id: int) -> str:
-        a = arts[artifact_id]
-        return f"{a['type']} #{artifact_id} ({a['uri']})"
-
-    print(label(args.artifact_id))
-    arrow = "<-" if direction == "upstream" else "->"
-    for step in graph["steps"]:
-        pad = "  " * step["depth"]
-        print(
-            f"{pad}{arrow} {step['node_id']} "
-            f"(execution {step['execution_id']}, run {step['run_id']})"
-        )
-        for artifact_id in step["inputs"] if direction == "upstream" else step["outputs"]:
-            print(f"{pad}   {label(artifact_id)}")
+    for line in _lineage_tree(graph, args.artifact_id):
+        print(line)
     return 0
+
+
+def _lineage_tree(graph: dict[str, Any], root: int) -> list[str]:
+    """The lineage graph as an indented tree: each step under the artifact it was reached
+    from (``via_artifact``), each artifact under its step. Steps are listed breadth first, so
+    indenting by depth alone would leave a step under whichever artifact printed last."""
+    arts = graph["artifacts"]
+    upstream = graph["direction"] == "upstream"
+    arrow = "<-" if upstream else "->"
+    children: dict[int, list[dict[str, Any]]] = {}
+    for step in graph["steps"]:
+        children.setdefault(step["via_artifact"], []).append(step)
+    lines: list[str] = []
+    expanded: set[int] = set()
+
+    def artifact(artifact_id: int, indent: int) -> None:
+        a = arts[artifact_id]
+        line = f"{' ' * indent}{a['type']} #{artifact_id} ({a['uri']})"
+        # An artifact reached twice (an input of two steps) is traced once.
+        if artifact_id in expanded and children.get(artifact_id):
+            lines.append(f"{line} (traced above)")
+            return
+        lines.append(line)
+        expanded.add(artifact_id)
+        for step in children.get(artifact_id, []):
+            lines.append(
+                f"{' ' * (indent + 2)}{arrow} {step['node_id']} "
+                f"(execution {step['execution_id']}, run {step['run_id']})"
+            )
+            for nxt in step["inputs"] if upstream else step["outputs"]:
+                artifact(nxt, indent + 5)
+
+    artifact(root, 0)
+    return lines
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -518,11 +555,11 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return 0
-    print(f"{result['pipeline']}: {result['run_a']} -> {result['run_b']}")
+    order = " (given newer run first; compared oldest to newest)" if result["swapped"] else ""
+    print(f"{result['pipeline']}: {result['run_a']} -> {result['run_b']}{order}")
     for r in result["nodes"]:
         if r["reran"]:
-            why = "; ".join(r["reasons"]) or "re-ran (no recorded key to compare)"
-            print(f"  {r['node_id']}: re-ran: {why}")
+            print(f"  {r['node_id']}: re-ran: {'; '.join(r['reasons'])}")
         elif r["status_b"] != r["status_a"]:
             print(f"  {r['node_id']}: {r['status_a']} -> {r['status_b']}")
         else:
@@ -533,44 +570,20 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from headrace_core import cache as cache_mod
     from headrace_core.errors import HeadraceError
-    from headrace_core.launcher import predict_node
-    from headrace_core.metadata import (
-        NODE_CONTEXT,
-        MetadataStore,
-        custom,
-        node_context_name,
-        pipeline_metadata_url,
-        store_exists,
-    )
-    from headrace_core.orchestration.local import _ReadOnlySession
+    from headrace_core.runtime import Status, explain_node, pipeline_metadata_url
 
     document = _load_document(args)
     nodes = {n["id"]: n for n in document["nodes"]}
     if args.node not in nodes:
         raise HeadraceError(f"no node {args.node!r} in the pipeline; nodes: {', '.join(nodes)}")
     url = pipeline_metadata_url(document, args.metadata)
-    if not store_exists(url):
+    explained = explain_node(document, url, args.node)
+    prediction = explained.prediction
+    if prediction is None:
         print(f"{args.node}: would run: nothing has run yet (no metadata store at {url})")
         return 0
-    store = MetadataStore(url)
-    session = _ReadOnlySession(document, store, list(nodes))
-    prediction = predict_node(session, args.node, {})
-    ctx = store.get_context(
-        NODE_CONTEXT, node_context_name(document["pipeline"]["name"], args.node)
-    )
-    last = None
-    if ctx is not None:
-        for e in store.executions_in_context(ctx.id, limit=200):
-            if custom(e, "status") in ("complete", "cached") and custom(e, "cache_key_parts"):
-                last = e
-                break
-    changes = []
-    if last is not None and prediction.parts is not None:
-        changes = cache_mod.diff_parts(
-            json.loads(custom(last, "cache_key_parts")), prediction.parts
-        )
+    changes = explained.changes
     if args.json:
         _print_json(
             {
@@ -578,20 +591,23 @@ def _cmd_cache(args: argparse.Namespace) -> int:
                 "prediction": prediction.status,
                 "reason": prediction.reason,
                 "cache_key": prediction.cache_key,
-                "last_execution": last.id if last is not None else None,
-                "last_run": custom(last, "run_id") if last is not None else None,
+                "last_execution": explained.last_execution,
+                "last_run": explained.last_run,
                 "changes": changes,
             }
         )
         return 0
-    if prediction.status == "cached":
+    if prediction.status == Status.CACHED:
         print(f"{args.node}: would be cached ({prediction.reason})")
-    elif last is None:
+    elif explained.last_execution is None:
         print(f"{args.node}: would run: no earlier successful execution ({prediction.reason})")
     elif prediction.parts is None:
         print(f"{args.node}: would run: {prediction.reason}")
     else:
-        print(f"{args.node}: would run; since execution {last.id} (run {custom(last, 'run_id')}):")
+        print(
+            f"{args.node}: would run; since execution "
+            f"{explained.last_execution} (run {explained.last_run}):"
+        )
         for change in changes or [
             "nothing in the key changed, but its outputs are gone or cache is off"
         ]:

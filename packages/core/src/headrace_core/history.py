@@ -7,6 +7,7 @@ executor; answers are plain dicts, ready for ``--json``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -168,6 +169,14 @@ def artifact_list(
 ) -> list[dict[str, Any]]:
     from ml_metadata.metadata_store import metadata_store
 
+    if type_name:
+        known = sorted(t.name for t in store.call("get_artifact_types"))
+        if type_name not in known:
+            # A misspelt type would otherwise read as "no artifacts" of a real one.
+            raise HeadraceError(
+                f"no artifact type {type_name!r} in {store.url}; "
+                f"types there: {', '.join(known) or 'none'}"
+            )
     options = metadata_store.ListOptions(
         limit=limit,
         order_by=metadata_store.OrderByField.ID,
@@ -260,14 +269,54 @@ def lineage(
     }
 
 
+def _started(ctx: Any) -> tuple[float, int]:
+    return (float(custom(ctx, "started_at", 0) or 0), ctx.id)
+
+
+def _same_key_reason(store: MetadataStore, before: Any, run_a: str, run_b: str) -> str:
+    """Why a node whose cache key did not change executed again rather than being cached."""
+    status = custom(before, "status")
+    if status not in ("complete", "cached"):
+        return f"cache key unchanged; it was {status} in run {run_a}, with no outputs to reuse"
+    ids = {
+        e.artifact_id
+        for e in store.events([before.id])
+        if e.type in (EVENT_OUTPUT, EVENT_INTERNAL_OUTPUT)
+    }
+    gone = [
+        f"artifact {a.id} {_STATE_NAMES.get(a.state, str(a.state))}"
+        if _STATE_NAMES.get(a.state) != "LIVE"
+        else f"artifact {a.id} missing at {a.uri}"
+        for a in store.artifacts(ids)
+        if _STATE_NAMES.get(a.state) != "LIVE" or ("://" not in a.uri and not os.path.exists(a.uri))
+    ]
+    if gone:
+        return (
+            f"cache key unchanged; the outputs it had in run {run_a} are no longer there "
+            f"({', '.join(gone)}), so it ran again"
+        )
+    return (
+        f"cache key unchanged and the outputs from run {run_a} are still there: caching was "
+        f"off for it in run {run_b}, or those outputs were unusable when run {run_b} looked"
+    )
+
+
 def diff_runs(
     store: MetadataStore, run_a: str, run_b: str, pipeline: str | None = None
 ) -> dict[str, Any]:
-    """Which nodes re-ran in ``run_b`` and why, against ``run_a``; which outputs differ."""
-    a = run_details(store, run_a, pipeline)
-    b = run_details(store, run_b, pipeline)
+    """Which nodes re-ran in the newer of two runs and why, against the older; which outputs
+    differ.
+
+    Only the later run can have re-run a node, so the runs are compared oldest to newest
+    whichever order they are given in; ``swapped`` says they were given newest first.
+    """
     ctx_a = find_run(store, run_a, pipeline)
     ctx_b = find_run(store, run_b, pipeline)
+    swapped = _started(ctx_a) > _started(ctx_b)
+    if swapped:
+        ctx_a, ctx_b = ctx_b, ctx_a
+    a = run_details(store, custom(ctx_a, "run_id"), custom(ctx_a, "pipeline"))
+    b = run_details(store, custom(ctx_b, "run_id"), custom(ctx_b, "pipeline"))
     ex_a = {
         str(custom(e, "node_id")): e
         for e in sorted(store.executions_in_context(ctx_a.id), key=lambda e: e.id)
@@ -282,12 +331,21 @@ def diff_runs(
         node_id = row["node_id"]
         before = rows_a.get(node_id, {"status": "absent", "outputs": {}})
         e_a, e_b = ex_a.get(node_id), ex_b.get(node_id)
+        reran = (
+            row["status"] == "complete"
+            and e_b is not None
+            and custom(e_b, "cache_key_parts") is not None
+        )
         reasons: list[str] = []
         if e_a is not None and e_b is not None:
             parts_a = custom(e_a, "cache_key_parts")
             parts_b = custom(e_b, "cache_key_parts")
             if parts_a and parts_b:
                 reasons = cache_mod.diff_parts(json.loads(parts_a), json.loads(parts_b))
+                if not reasons and reran:
+                    reasons = [_same_key_reason(store, e_a, a["run_id"], b["run_id"])]
+            elif reran:
+                reasons = [f"no cache key recorded in run {a['run_id']} to compare with"]
         elif e_a is None:
             reasons = [f"not in run {a['run_id']}"]
         outs_a, outs_b = before.get("outputs") or {}, row.get("outputs") or {}
@@ -301,11 +359,15 @@ def diff_runs(
                 "node_id": node_id,
                 "status_a": before["status"],
                 "status_b": row["status"],
-                "reran": row["status"] == "complete"
-                and e_b is not None
-                and custom(e_b, "cache_key_parts") is not None,
+                "reran": reran,
                 "reasons": reasons,
                 "changed_outputs": changed,
             }
         )
-    return {"run_a": a["run_id"], "run_b": b["run_id"], "pipeline": b["pipeline"], "nodes": rows}
+    return {
+        "run_a": a["run_id"],
+        "run_b": b["run_id"],
+        "swapped": swapped,
+        "pipeline": b["pipeline"],
+        "nodes": rows,
+    }
