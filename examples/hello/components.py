@@ -119,3 +119,4 @@ def Push(
         json.dump({"pushed_destination": target, "pushed_version": version}, f)
     pushed_model.set_int_custom_property("pushed", 1)
     pushed_model.set_string_custom_property("pushed_destination", target)
+    pushed_model.set_string_custom_property("pushed_version", version)

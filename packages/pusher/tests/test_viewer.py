@@ -53,3 +53,13 @@ def test_viewer_is_registered_for_pushed_model() -> None:
     assert entry.value.viewer == "headrace_pusher.viewer:summarize"
     assert entry.value.run_summary  # `headrace run` ends by saying where the model went
     assert entry.provenance.distribution == "headrace-pusher"
+
+
+def test_pushed_without_a_recorded_version() -> None:
+    # Another pusher (a function component, a TFX-era artifact) may record only where it went:
+    # the headline must not say "version None".
+    summary = summarize(
+        PushedModel("/p", id=3, custom_properties={"pushed": 1, "pushed_destination": "/s/4"})
+    )
+    assert summary.headline == "pushed to /s/4"
+    assert "None" not in summary.text

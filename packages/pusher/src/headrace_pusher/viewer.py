@@ -28,7 +28,12 @@ def summarize(artifact: Artifact) -> ArtifactSummary:
     else:
         lines.append("pushed: unknown (no 'pushed' custom property)")
     if pushed == 1:
-        headline = f"pushed version {version} to {destination}"
+        # Not every producer of a PushedModel records a version; never print "None".
+        headline = (
+            f"pushed version {version} to {destination}"
+            if version is not None
+            else f"pushed to {destination}"
+        )
     elif pushed == 0:
         headline = "not pushed: the model was not blessed"
     else:
