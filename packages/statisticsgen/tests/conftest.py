@@ -1,33 +1,29 @@
-"""Fixtures on the real data; helpers are in ``statisticsgen_testdata``."""
+"""Fixtures on the real data, converted as CsvExampleGen would (``headrace_tfdv_io.testing``)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# pytest runs with --import-mode=importlib, which leaves sys.path alone: make the helper
-# module beside this file importable by name.
-sys.path.insert(0, str(Path(__file__).parent))
 
-from statisticsgen_testdata import ExamplesFixture, data_dir, write_examples
+from headrace_tfdv_io.testing import ExamplesFixture, write_examples
 
 
 @pytest.fixture(scope="session")
-def taxi_examples(tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
+def taxi_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
     out = tmp_path_factory.mktemp("taxi") / "examples"
-    return write_examples(data_dir() / "chicago_taxi" / "data.csv", out)
+    return write_examples(test_data / "chicago_taxi" / "data.csv", out)
 
 
 @pytest.fixture(scope="session")
-def penguin_examples(tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
+def penguin_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
     out = tmp_path_factory.mktemp("penguin") / "examples"
-    return write_examples(data_dir() / "penguin" / "penguins_processed.csv", out)
+    return write_examples(test_data / "penguin" / "penguins_processed.csv", out)
 
 
 @pytest.fixture(scope="session")
-def taxi_schema_path() -> Path:
-    return data_dir() / "chicago_taxi" / "schema_user_provided.pbtxt"
+def taxi_schema_path(test_data: Path) -> Path:
+    return test_data / "chicago_taxi" / "schema_user_provided.pbtxt"

@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from statisticsgen_testdata import ExamplesFixture, data_dir, write_examples
 
 from headrace_core import Examples, ExampleStatistics, Schema
 from headrace_core.artifacts import encode_split_names
+from headrace_core.testing import test_data_dir
 from headrace_statisticsgen.executor import Executor, make_stats_options
 from headrace_statisticsgen.render import load_statistics
 from headrace_statisticsgen.viewer import summarize
+from headrace_tfdv_io.testing import ExamplesFixture, write_examples
 
 tfdv = pytest.importorskip("tensorflow_data_validation")
 
@@ -199,7 +200,7 @@ def test_exclude_every_split_fails(penguin_examples: ExamplesFixture, tmp_path: 
 def test_schema_input_guides_statistics(penguin_examples: ExamplesFixture, tmp_path: Path) -> None:
     # The curated schema, with species declared categorical: TFDV then computes
     # string-like statistics (top values) for it instead of numeric ones.
-    curated = (data_dir() / "penguin" / "schema_user_provided.pbtxt").read_text()
+    curated = (test_data_dir(__file__) / "penguin" / "schema_user_provided.pbtxt").read_text()
     marked = curated.replace(
         'name: "species"\n  type: INT\n',
         'name: "species"\n  type: INT\n  int_domain {\n    is_categorical: true\n  }\n',
@@ -223,7 +224,10 @@ def test_schema_input_guides_statistics(penguin_examples: ExamplesFixture, tmp_p
 def test_schema_twice_fails(penguin_examples: ExamplesFixture, tmp_path: Path) -> None:
     schema_dir = tmp_path / "schema"
     schema_dir.mkdir()
-    shutil.copy(data_dir() / "penguin" / "schema_user_provided.pbtxt", schema_dir / "schema.pbtxt")
+    shutil.copy(
+        test_data_dir(__file__) / "penguin" / "schema_user_provided.pbtxt",
+        schema_dir / "schema.pbtxt",
+    )
     with pytest.raises(ValueError, match="also contains a schema"):
         _run(
             _examples(penguin_examples),
@@ -273,7 +277,9 @@ def test_gzip_without_gz_suffix_is_read(tmp_path: Path) -> None:
     # ExampleGen implementations do not all name gzipped shards *.gz; Beam would read those
     # as uncompressed bytes.
     fixture = write_examples(
-        data_dir() / "penguin" / "penguins_processed.csv", tmp_path / "examples", ("train",)
+        test_data_dir(__file__) / "penguin" / "penguins_processed.csv",
+        tmp_path / "examples",
+        ("train",),
     )
     shard = tmp_path / "examples" / "Split-train" / "data_tfrecord-00000-of-00001.gz"
     shard.rename(shard.with_suffix(""))

@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-from statisticsgen_testdata import ExamplesFixture
 
 from headrace_core import Examples, Importer, Pipeline
 from headrace_core.cli import main as headrace
 from headrace_core.launcher import Status
 from headrace_core.orchestration import LocalDagRunner
 from headrace_statisticsgen import StatisticsGen
+from headrace_tfdv_io.testing import ExamplesFixture
 
 
 def _pipeline(root: Path, examples_uri: Path) -> Pipeline:

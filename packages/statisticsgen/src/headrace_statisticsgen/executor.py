@@ -20,12 +20,13 @@ from typing import Any
 
 import apache_beam as beam
 import tensorflow_data_validation as tfdv
-from google.protobuf import json_format, text_format
+from google.protobuf import json_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from tfx_bsl.public import tfxio
 
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
+from headrace_core.executor import single_input
 from headrace_statisticsgen.component import check_stats_options
 from headrace_statisticsgen.render import (
     HTML_FILE_NAME,
@@ -33,6 +34,7 @@ from headrace_statisticsgen.render import (
     feature_names,
     render_html,
 )
+from headrace_tfdv_io import load_schema
 
 __all__ = ["Executor", "make_stats_options"]
 
@@ -67,25 +69,6 @@ def make_stats_options(options: Mapping[str, Any] | None) -> tfdv.StatsOptions:
         return tfdv.StatsOptions(**kwargs)
     except (TypeError, ValueError, json_format.ParseError) as e:
         raise ValueError(f"StatisticsGen: invalid stats_options: {e}") from None
-
-
-def _read_schema(artifact: Artifact) -> schema_pb2.Schema:
-    """The schema in a Schema artifact: ``schema.pbtxt``, or its only file (as TFX reads it)."""
-    path = os.path.join(artifact.uri, "schema.pbtxt")
-    if not os.path.isfile(path):
-        files = [f for f in sorted(os.listdir(artifact.uri)) if not f.startswith(".")]
-        if len(files) != 1:
-            raise ValueError(
-                f"StatisticsGen: schema artifact at {artifact.uri} has no schema.pbtxt "
-                f"(files: {', '.join(files) or 'none'})"
-            )
-        path = os.path.join(artifact.uri, files[0])
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        return text_format.Parse(text, schema_pb2.Schema())
-    except text_format.ParseError as e:
-        raise ValueError(f"StatisticsGen: {path}:{e}") from None
 
 
 def _data_files(split: str, directory: str) -> list[str]:
@@ -168,14 +151,6 @@ def _read_split(pipeline: Any, split: str, files: list[str], compressed: list[bo
     )
 
 
-def _single(artifacts: list[Artifact] | None, key: str) -> Artifact:
-    if not artifacts or len(artifacts) != 1:
-        raise ValueError(
-            f"StatisticsGen: input {key!r} needs exactly one artifact, got {len(artifacts or [])}"
-        )
-    return artifacts[0]
-
-
 class Executor(BaseExecutor):
     """Computes statistics of each non-excluded split of ``examples``."""
 
@@ -185,8 +160,10 @@ class Executor(BaseExecutor):
         output_dict: dict[str, list[Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        examples = _single(input_dict.get("examples"), "examples")
-        statistics = _single(output_dict.get("statistics"), "statistics")
+        examples = single_input(input_dict, "examples", component="StatisticsGen")
+        statistics = single_input(
+            output_dict, "statistics", component="StatisticsGen", what="output"
+        )
 
         exclude_splits = exec_properties.get("exclude_splits") or []
         if isinstance(exclude_splits, str):  # TFX passes it JSON-encoded
@@ -222,14 +199,16 @@ class Executor(BaseExecutor):
             )
 
         stats_options = make_stats_options(exec_properties.get("stats_options"))
-        schema_artifacts = input_dict.get("schema") or []
-        if schema_artifacts:
+        schema_artifact = single_input(
+            input_dict, "schema", component="StatisticsGen", optional=True
+        )
+        if schema_artifact is not None:
             if stats_options.schema is not None:
                 raise ValueError(
                     "StatisticsGen: a schema was provided as an input and stats_options "
                     "also contains a schema; at most one may be set"
                 )
-            stats_options.schema = _read_schema(_single(schema_artifacts, "schema"))
+            stats_options.schema = load_schema(schema_artifact.uri, component="StatisticsGen")
 
         files = {split: _data_files(split, split_uri(examples, split)) for split in splits}
         compressed = {
