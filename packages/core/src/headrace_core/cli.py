@@ -127,11 +127,23 @@ def _parse_options(values: list[str] | None) -> dict[str, str]:
     return options
 
 
+def _warn_plugin_errors() -> None:
+    """One line on standard error per plugin that failed to load. Commands that use plugins
+    call it first: a broken plugin otherwise shows up later as a missing component or
+    orchestrator, with no hint that it was ever installed."""
+    from headrace_core.plugins import get_plugin_manager
+
+    for e in get_plugin_manager().errors:
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        print(f"headrace: warning: {first}", file=sys.stderr)
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
     from headrace_core import ir
     from headrace_core.errors import HeadraceError
     from headrace_core.pipeline_file import load_pipeline_file
 
+    _warn_plugin_errors()
     pipeline = load_pipeline_file(args.pipeline_file)
     document = ir.compile(pipeline)
     if args.pipeline_root:
