@@ -1,31 +1,28 @@
-"""Fixtures on the real data; helpers are in ``schemagen_testdata``."""
+"""Fixtures on the real data: Examples as CsvExampleGen writes them, and their statistics as
+StatisticsGen computes them (``headrace_tfdv_io.testing``)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# pytest runs with --import-mode=importlib, which leaves sys.path alone: make the helper
-# module beside this file importable by name.
-sys.path.insert(0, str(Path(__file__).parent))
 
-from schemagen_testdata import ExamplesFixture, data_dir, write_examples, write_statistics
+from headrace_tfdv_io.testing import ExamplesFixture, write_examples, write_statistics
 
 
 @pytest.fixture(scope="session")
-def taxi_examples(tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
+def taxi_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
     out = tmp_path_factory.mktemp("taxi") / "examples"
-    return write_examples(data_dir() / "chicago_taxi" / "data.csv", out)
+    return write_examples(test_data / "chicago_taxi" / "data.csv", out)
 
 
 @pytest.fixture(scope="session")
-def penguin_examples(tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
+def penguin_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
     out = tmp_path_factory.mktemp("penguin") / "examples"
-    return write_examples(data_dir() / "penguin" / "penguins_processed.csv", out)
+    return write_examples(test_data / "penguin" / "penguins_processed.csv", out)
 
 
 @pytest.fixture(scope="session")
@@ -44,10 +41,10 @@ def penguin_statistics(
 
 
 @pytest.fixture(scope="session")
-def curated_taxi_schema() -> Path:
-    return data_dir() / "chicago_taxi" / "schema_user_provided.pbtxt"
+def curated_taxi_schema(test_data: Path) -> Path:
+    return test_data / "chicago_taxi" / "schema_user_provided.pbtxt"
 
 
 @pytest.fixture(scope="session")
-def curated_penguin_schema() -> Path:
-    return data_dir() / "penguin" / "schema_user_provided.pbtxt"
+def curated_penguin_schema(test_data: Path) -> Path:
+    return test_data / "penguin" / "schema_user_provided.pbtxt"

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import text_format
-from schemagen_testdata import ExamplesFixture, data_dir
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from headrace_core import ExampleStatistics, Schema
 from headrace_core.artifacts import encode_split_names
+from headrace_core.testing import test_data_dir
 from headrace_schemagen.driver import import_schema_driver
 from headrace_schemagen.executor import Executor, ImportSchemaGenExecutor
 from headrace_schemagen.viewer import summarize
+from headrace_tfdv_io.testing import ExamplesFixture
 
 tfdv = pytest.importorskip("tensorflow_data_validation")
 
@@ -65,7 +66,7 @@ def test_taxi_string_domains_hold_every_value(
 ) -> None:
     features = _features(taxi_schema)
     domains = {d.name: set(d.value) for d in taxi_schema.string_domain}
-    taxi_csv = data_dir() / "chicago_taxi" / "data.csv"
+    taxi_csv = test_data_dir(__file__) / "chicago_taxi" / "data.csv"
     for name in ("payment_type", "company"):
         assert features[name].domain == name
         assert domains[name] == _csv_values(taxi_csv, name), name
@@ -126,7 +127,9 @@ def test_penguin_schema(penguin_statistics: Path, tmp_path: Path) -> None:
 def test_missing_statistics_are_named(taxi_statistics: Path, tmp_path: Path) -> None:
     partial = tmp_path / "statistics"
     shutil.copytree(taxi_statistics / "Split-train", partial / "Split-train")
-    with pytest.raises(FileNotFoundError, match=r"split 'eval' has no statistics: .*Split-eval"):
+    with pytest.raises(
+        FileNotFoundError, match=r"statistics of split 'eval': no FeatureStats\.pb in .*Split-eval"
+    ):
         _infer(partial, tmp_path / "schema")
 
 
@@ -159,7 +162,7 @@ def _import(source: Path, out: Path) -> Path:
 
 @pytest.mark.parametrize("dataset", ["penguin", "chicago_taxi"])
 def test_import_curated_schema(dataset: str, tmp_path: Path) -> None:
-    source = data_dir() / dataset / "schema_user_provided.pbtxt"
+    source = test_data_dir(__file__) / dataset / "schema_user_provided.pbtxt"
     copied = _import(source, tmp_path / "schema")
     assert copied.read_bytes() == source.read_bytes()
     assert tfdv.load_schema_text(str(copied)) == tfdv.load_schema_text(str(source))
@@ -197,7 +200,7 @@ def test_curated_taxi_schema_validates_with_known_anomalies(
     schema = tfdv.load_schema_text(str(_import(curated_taxi_schema, tmp_path / "schema")))
     required = {f.name for f in schema.feature if f.presence.min_fraction == 1.0}
     company_domain = set(next(d for d in schema.string_domain if d.name == "company").value)
-    taxi_csv = data_dir() / "chicago_taxi" / "data.csv"
+    taxi_csv = test_data_dir(__file__) / "chicago_taxi" / "data.csv"
     with open(taxi_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 15002

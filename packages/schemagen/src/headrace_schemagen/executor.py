@@ -8,28 +8,14 @@ import os
 import shutil
 from typing import Any
 
-from google.protobuf import text_format
-
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names, split_uri
-from headrace_schemagen.schema_io import SCHEMA_FILE_NAME, read_schema
+from headrace_core.artifacts import decode_split_names
+from headrace_core.executor import single_input
+from headrace_tfdv_io import SCHEMA_FILE, load_split_statistics, read_schema, write_schema
 
 __all__ = ["Executor", "ImportSchemaGenExecutor"]
 
 _log = logging.getLogger(__name__)
-
-#: TFX's file names for a split's statistics: the binary list, or (artifacts from before
-#: TFX 0.26) a TFRecord of it.
-_STATS_BINARY = "FeatureStats.pb"
-_STATS_TFRECORD = "stats_tfrecord"
-
-
-def _single(artifacts: list[Artifact] | None, key: str, component: str) -> Artifact:
-    if not artifacts or len(artifacts) != 1:
-        raise ValueError(
-            f"{component}: {key!r} needs exactly one artifact, got {len(artifacts or [])}"
-        )
-    return artifacts[0]
 
 
 def _exclude_splits(exec_properties: dict[str, Any], component: str) -> list[str]:
@@ -54,8 +40,8 @@ class Executor(BaseExecutor):
         # needs no TFDV (a 6 s import) to copy a file.
         import tensorflow_data_validation as tfdv
 
-        statistics = _single(input_dict.get("statistics"), "statistics", "SchemaGen")
-        output = _single(output_dict.get("schema"), "schema", "SchemaGen")
+        statistics = single_input(input_dict, "statistics", component="SchemaGen")
+        output = single_input(output_dict, "schema", component="SchemaGen", what="output")
         infer_feature_shape = bool(exec_properties.get("infer_feature_shape", True))
         exclude_splits = _exclude_splits(exec_properties, "SchemaGen")
 
@@ -74,25 +60,11 @@ class Executor(BaseExecutor):
 
         schema = None
         for split in splits:
-            directory = split_uri(statistics, split)
-            binary = os.path.join(directory, _STATS_BINARY)
-            legacy = os.path.join(directory, _STATS_TFRECORD)
-            if not os.path.isfile(binary) and not os.path.isfile(legacy):
-                raise FileNotFoundError(
-                    f"SchemaGen: split {split!r} has no statistics: {binary} does not exist"
-                )
-            try:
-                if os.path.isfile(binary):
-                    stats = tfdv.load_stats_binary(binary)
-                else:
-                    stats = tfdv.load_statistics(legacy)
-            except Exception as e:
+            stats = load_split_statistics(statistics, split, component="SchemaGen")
+            if not stats.datasets[0].features:
                 raise ValueError(
-                    f"SchemaGen: split {split!r}: cannot read statistics {binary}: {e}"
-                ) from None
-            if not stats.datasets or not stats.datasets[0].features:
-                raise ValueError(
-                    f"SchemaGen: split {split!r}: the statistics in {binary} describe no features"
+                    f"SchemaGen: split {split!r}: the statistics in {statistics.uri} describe "
+                    "no features"
                 )
             _log.info("SchemaGen: inferring from the statistics of split %s", split)
             if schema is None:
@@ -100,9 +72,7 @@ class Executor(BaseExecutor):
             else:
                 schema = tfdv.update_schema(schema, stats, infer_feature_shape=infer_feature_shape)
 
-        os.makedirs(output.uri, exist_ok=True)
-        with open(os.path.join(output.uri, SCHEMA_FILE_NAME), "w", encoding="utf-8") as f:
-            f.write(text_format.MessageToString(schema))
+        write_schema(schema, output.uri)
 
 
 class ImportSchemaGenExecutor(BaseExecutor):
@@ -119,12 +89,9 @@ class ImportSchemaGenExecutor(BaseExecutor):
             raise ValueError("ImportSchemaGen: schema_file is not set")
         if not os.path.isfile(source):
             raise FileNotFoundError(f"ImportSchemaGen: schema file {source} does not exist")
-        output = _single(output_dict.get("schema"), "schema", "ImportSchemaGen")
-        try:
-            schema = read_schema(source)
-        except ValueError as e:
-            raise ValueError(f"ImportSchemaGen: {e}") from None
+        output = single_input(output_dict, "schema", component="ImportSchemaGen", what="output")
+        schema = read_schema(source, component="ImportSchemaGen")
         if not (schema.feature or schema.sparse_feature or schema.weighted_feature):
             raise ValueError(f"ImportSchemaGen: {source}: the schema defines no features")
         os.makedirs(output.uri, exist_ok=True)
-        shutil.copyfile(source, os.path.join(output.uri, SCHEMA_FILE_NAME))
+        shutil.copyfile(source, os.path.join(output.uri, SCHEMA_FILE))

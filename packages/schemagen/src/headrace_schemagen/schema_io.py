@@ -1,63 +1,13 @@
-"""Reading and describing schemas with tensorflow-metadata's protos only (no TFDV, no TF)."""
+"""Describing schemas with tensorflow-metadata's protos only (no TFDV, no TF); reading them is
+:mod:`headrace_tfdv_io`'s."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-__all__ = [
-    "SCHEMA_FILE_NAME",
-    "FeatureRow",
-    "describe_schema",
-    "parse_schema",
-    "read_schema",
-    "schema_file_in",
-]
-
-#: TFX's file name for a Schema artifact's schema.
-SCHEMA_FILE_NAME = "schema.pbtxt"
-
-
-def parse_schema(text: str, source: str) -> schema_pb2.Schema:
-    """Parse a text-format Schema; errors read ``<source>:<line>:<column>: <problem>``."""
-    try:
-        return text_format.Parse(text, schema_pb2.Schema())
-    except text_format.ParseError as e:
-        line, column = e.GetLine(), e.GetColumn()
-        problem = str(e)
-        # protobuf prefixes the message with "line:column : "; keep only the problem.
-        prefix = f"{line}:{column} : "
-        if problem.startswith(prefix):
-            problem = problem[len(prefix) :]
-        where = f"{source}:{line}:{column}" if line is not None else source
-        raise ValueError(f"{where}: not a valid tensorflow_metadata Schema: {problem}") from None
-
-
-def read_schema(path: str) -> schema_pb2.Schema:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not a text-format schema (not UTF-8 text: {e})") from None
-    return parse_schema(text, path)
-
-
-def schema_file_in(uri: str) -> str:
-    """The schema file of a Schema artifact: ``schema.pbtxt``, else its only file (as TFX)."""
-    path = os.path.join(uri, SCHEMA_FILE_NAME)
-    if os.path.isfile(path):
-        return path
-    files = (
-        sorted(f for f in os.listdir(uri) if not f.startswith(".")) if os.path.isdir(uri) else []
-    )
-    if len(files) == 1 and os.path.isfile(os.path.join(uri, files[0])):
-        return os.path.join(uri, files[0])
-    raise FileNotFoundError(
-        f"Schema artifact at {uri} has no {SCHEMA_FILE_NAME} (files: {', '.join(files) or 'none'})"
-    )
+__all__ = ["FeatureRow", "describe_schema"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from headrace_core import Artifact
 from headrace_core.show import ArtifactSummary
-from headrace_schemagen.schema_io import describe_schema, read_schema, schema_file_in
+from headrace_schemagen.schema_io import describe_schema
+from headrace_tfdv_io import read_schema, schema_file_in
 
 __all__ = ["render_schema_text", "summarize"]
 
