@@ -8,8 +8,11 @@ A node's key is the SHA-256 of the canonical JSON of these parts:
 ``type``            the component type (``module.Class``)
 ``provider``        the distribution and version that provide the component, if any
 ``executor``        the executor reference and a hash of its source: every ``.py`` file of
-                    the package that holds it (helpers change results too), or the one
-                    file of a user module
+                    the package that holds it (helpers change results too); for a user's
+                    module file outside a package, only what the node's definition reaches
+                    in that file and the local modules it imports, listed per name under
+                    ``definitions`` (:mod:`headrace_core.source_key`), so one edited
+                    function component of a file re-runs only its own nodes
 ``parameters``      the node's parameters, as they appear in the IR (protos as JSON)
 ``inputs``          for each input key, each artifact's MLMD id and content fingerprint
 ``module_files``    for a ``module_file`` parameter: a hash of that file and of every ``.py``
@@ -35,6 +38,8 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+from headrace_core.source_key import definition_digests
 
 __all__ = [
     "FINGERPRINT_PROPERTY",
@@ -121,19 +126,43 @@ def _package_sources(module: str, origin: str) -> list[str]:
     return found
 
 
+def _roots(node: Mapping[str, Any], module: str) -> list[str]:
+    """The module-level names of ``module`` that the node's executor, class and driver refs
+    start from (``Trainer`` of ``pipeline:Trainer.Executor``)."""
+    roots = []
+    for key in ("executor", "class", "driver"):
+        ref = node.get(key) or ""
+        ref_module, _, attr = ref.partition(":")
+        if ref_module == module and attr:
+            roots.append(attr.split(".")[0])
+    return sorted(set(roots))
+
+
 def executor_fingerprint(node: Mapping[str, Any]) -> dict[str, Any]:
     """The executor reference and a hash of its source: the whole package it lives in (helpers
-    the executor imports change results too), or the single file of a user module."""
+    the executor imports change results too); for a user's module file outside a package,
+    only the definitions the node's executor, class and driver reach in that file and the
+    local modules they import (``definitions``), so editing one function component of a
+    file does not re-run the others (see :mod:`headrace_core.source_key`)."""
     ref = node.get("executor") or ""
     module = ref.partition(":")[0]
     origin = _module_origin(module) if module else None
+    package_of = module
     if origin is None and node.get("source_file") and os.path.isfile(node["source_file"]):
         origin = node["source_file"]
-        module = os.path.splitext(os.path.basename(origin))[0]
+        package_of = os.path.splitext(os.path.basename(origin))[0]
     if origin is None:
         return {"ref": ref, "source": None}
+    sources = _package_sources(package_of, origin)
+    if sources == [origin]:
+        definitions = definition_digests(origin, _roots(node, module))
+        if definitions is not None:
+            digest = hashlib.sha256()
+            for label, value in definitions.items():
+                digest.update(f"{label}\0{value}\0".encode())
+            return {"ref": ref, "source": digest.hexdigest(), "definitions": definitions}
     digest = hashlib.sha256()
-    for path in _package_sources(module, origin):
+    for path in sources:
         digest.update(
             f"{os.path.relpath(path, os.path.dirname(origin))}\0{_digest(path)}\0".encode()
         )
@@ -198,7 +227,9 @@ def diff_parts(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     if o_exec.get("ref") != n_exec.get("ref"):
         changes.append(f"executor: {o_exec.get('ref')!r} -> {n_exec.get('ref')!r}")
     elif o_exec.get("source") != n_exec.get("source"):
-        changes.append(f"executor source changed ({n_exec.get('ref')})")
+        changes.append(
+            f"executor source changed ({n_exec.get('ref')})" + _changed_definitions(o_exec, n_exec)
+        )
     o_params, n_params = old.get("parameters") or {}, new.get("parameters") or {}
     for key in sorted(set(o_params) | set(n_params)):
         if o_params.get(key) != n_params.get(key):
@@ -232,6 +263,22 @@ def diff_parts(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             state = "added" if name not in o_mod else "removed" if name not in n_mod else "changed"
             changes.append(f"module file {name!r} {state}")
     return changes
+
+
+def _changed_definitions(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """``: SCALE, helpers.py`` naming what changed, when both sides list their definitions."""
+    o_defs, n_defs = old.get("definitions"), new.get("definitions")
+    if not isinstance(o_defs, Mapping) or not isinstance(n_defs, Mapping):
+        return ""
+    names = []
+    for name in sorted(set(o_defs) | set(n_defs)):
+        if name not in o_defs:
+            names.append(f"{name} (added)")
+        elif name not in n_defs:
+            names.append(f"{name} (removed)")
+        elif o_defs[name] != n_defs[name]:
+            names.append(name)
+    return ": " + ", ".join(names) if names else ""
 
 
 def _short(value: Any) -> str:
