@@ -1,0 +1,60 @@
+"""A wheel of one flat folder of modules, built with the stdlib, for Beam's ``--extra_package``.
+
+Remote Beam workers pip-install the packages a job stages; a wheel needs no build backend
+on either side (an sdist would need setuptools on every worker), and a flat folder is all a
+user's module folder copy is. The wheel's name carries the content digest, so it is built
+once per content and a worker never confuses two versions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+import zipfile
+
+__all__ = ["build_wheel"]
+
+_VERSION = "0.0.0"
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return f"sha256={digest.decode()}"
+
+
+def build_wheel(folder: str, distribution: str, root: str) -> str:
+    """``<root>/wheels/<distribution>-0.0.0-py3-none-any.whl`` holding ``folder``'s ``.py``
+    files as top-level modules; built unless it exists already."""
+    wheels = os.path.join(root, "wheels")
+    path = os.path.join(wheels, f"{distribution}-{_VERSION}-py3-none-any.whl")
+    if os.path.isfile(path):
+        return path
+    os.makedirs(wheels, exist_ok=True)
+    info = f"{distribution}-{_VERSION}.dist-info"
+    files: dict[str, bytes] = {}
+    for name in sorted(os.listdir(folder)):
+        full = os.path.join(folder, name)
+        if name.endswith(".py") and os.path.isfile(full):
+            with open(full, "rb") as f:
+                files[name] = f.read()
+    files[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {_VERSION}\n"
+        "Summary: user code copied by headrace for Beam workers\n"
+    ).encode()
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: headrace\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    record = [f"{name},{_record_hash(data)},{len(data)}" for name, data in files.items()]
+    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
+    fd, staging = tempfile.mkstemp(prefix=".wheel-", dir=wheels)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in files.items():
+                z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+        os.replace(staging, path)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+    return path
