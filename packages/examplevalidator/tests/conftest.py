@@ -1,7 +1,7 @@
 """Shared set-up: the installed plugins, and statistics and schemas made here with TFDV.
 
-Statistics are computed once per session from the real data in ``<repo>/../shared/data``
-(``HEADRACE_TEST_DATA`` overrides it).
+Statistics are computed once per session from the real data (``headrace_core.testing``'s
+``test_data``: ``<repo>/../shared/data``, or ``HEADRACE_TEST_DATA``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,31 +25,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from hrev_util import PENGUIN, TAXI, require, write_schema, write_statistics  # noqa: E402
 
 from headrace_core import ExampleStatistics, Schema  # noqa: E402
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Noise from TFDV's dependencies on import, nothing this package can act on.
-    for line in (
-        "ignore::FutureWarning:google.api_core._python_version_support",
-        "ignore::DeprecationWarning:httplib2.*",
-        "ignore:invalid escape sequence:DeprecationWarning",
-    ):
-        config.addinivalue_line("filterwarnings", line)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from typing import Any
 
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
+from headrace_core.executor import single_input
 from headrace_examplevalidator.errors import AnomaliesFoundError
 from headrace_examplevalidator.report import (
     ANOMALIES_FILE,
@@ -25,100 +26,11 @@ from headrace_examplevalidator.report import (
     render_text,
     split_report,
 )
+from headrace_tfdv_io import SCHEMA_FILE, STATS_FILE, load_schema, load_split_statistics
 
-__all__ = [
-    "SCHEMA_FILE",
-    "STATS_FILE",
-    "Executor",
-    "load_schema",
-    "load_split_statistics",
-]
+__all__ = ["SCHEMA_FILE", "STATS_FILE", "Executor"]
 
 log = logging.getLogger(__name__)
-
-#: TFX's file names inside ExampleStatistics splits and Schema artifacts.
-STATS_FILE = "FeatureStats.pb"
-LEGACY_STATS_FILE = "stats_tfrecord"
-SCHEMA_FILE = "schema.pbtxt"
-
-
-def _only(input_dict: dict[str, list[Artifact]], key: str, optional: bool = False) -> Any:
-    artifacts = input_dict.get(key) or []
-    if optional and not artifacts:
-        return None
-    if len(artifacts) != 1:
-        raise ValueError(
-            f"ExampleValidator: input {key!r} takes exactly one artifact, got {len(artifacts)}"
-            + (f" ({', '.join(a.uri for a in artifacts)})" if artifacts else "")
-        )
-    return artifacts[0]
-
-
-def _listing(directory: str) -> str:
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return "the directory does not exist"
-    return "it holds " + (", ".join(names) if names else "nothing")
-
-
-def load_schema(uri: str) -> Any:
-    """The Schema proto of a Schema artifact: ``<uri>/schema.pbtxt``, or the only file there
-    (TFX reads whatever single file the artifact holds)."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    path = os.path.join(uri, SCHEMA_FILE)
-    if not os.path.isfile(path):
-        files = (
-            [n for n in os.listdir(uri) if os.path.isfile(os.path.join(uri, n))]
-            if os.path.isdir(uri)
-            else []
-        )
-        if len(files) != 1:
-            raise FileNotFoundError(
-                f"ExampleValidator: schema artifact {uri} has no {SCHEMA_FILE} ({_listing(uri)})"
-            )
-        path = os.path.join(uri, files[0])
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        return text_format.Parse(text, schema_pb2.Schema())
-    except text_format.ParseError as e:
-        # ParseError's message starts with "line:column".
-        raise ValueError(f"ExampleValidator: {path}:{e}") from None
-
-
-def load_split_statistics(artifact: Artifact, split: str, role: str = "statistics") -> Any:
-    """The DatasetFeatureStatisticsList of one split of an ExampleStatistics artifact."""
-    from google.protobuf.message import DecodeError
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    directory = split_uri(artifact, split)
-    path = os.path.join(directory, STATS_FILE)
-    if os.path.isfile(path):
-        with open(path, "rb") as f:
-            data = f.read()
-        try:
-            stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(data)
-        except DecodeError as e:
-            raise ValueError(
-                f"ExampleValidator: {role} of split '{split}': {path} is not a serialized "
-                f"DatasetFeatureStatisticsList ({e})"
-            ) from None
-    elif os.path.isfile(os.path.join(directory, LEGACY_STATS_FILE)):
-        import tensorflow_data_validation as tfdv
-
-        path = os.path.join(directory, LEGACY_STATS_FILE)
-        stats = tfdv.load_statistics(path)
-    else:
-        raise FileNotFoundError(
-            f"ExampleValidator: {role} of split '{split}': no {STATS_FILE} in {directory} "
-            f"({_listing(directory)})"
-        )
-    if not stats.datasets:
-        raise ValueError(f"ExampleValidator: {role} of split '{split}': {path} holds no dataset")
-    return stats
 
 
 def _exclude_splits(value: Any) -> list[str]:
@@ -151,10 +63,13 @@ class Executor(BaseExecutor):
         output_dict: dict[str, list[Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        statistics = _only(input_dict, "statistics")
-        schema_artifact = _only(input_dict, "schema")
-        baseline = _only(input_dict, "baseline_statistics", optional=True)
-        output = _only(output_dict, "anomalies")
+        component = "ExampleValidator"
+        statistics = single_input(input_dict, "statistics", component=component)
+        schema_artifact = single_input(input_dict, "schema", component=component)
+        baseline = single_input(
+            input_dict, "baseline_statistics", component=component, optional=True
+        )
+        output = single_input(output_dict, "anomalies", component=component, what="output")
         exclude = _exclude_splits(exec_properties.get("exclude_splits"))
         fail_on_anomalies = bool(exec_properties.get("fail_on_anomalies", False))
 
@@ -191,14 +106,16 @@ class Executor(BaseExecutor):
                     f"{', '.join(baseline_splits) or 'none'})"
                 )
 
-        schema = load_schema(schema_artifact.uri)
+        schema = load_schema(schema_artifact.uri, component=component)
         import tensorflow_data_validation as tfdv
 
         reports: list[SplitReport] = []
         for split in splits:
-            current = load_split_statistics(statistics, split)
+            current = load_split_statistics(statistics, split, component=component)
             previous = (
-                load_split_statistics(baseline, split, "baseline_statistics")
+                load_split_statistics(
+                    baseline, split, component=component, role="baseline_statistics"
+                )
                 if baseline is not None
                 else None
             )
