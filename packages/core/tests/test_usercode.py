@@ -117,7 +117,9 @@ def test_wheel_for_remote_workers(tmp_path: Path) -> None:
             assert (digest, int(size)) == (f"sha256={expected.decode()}", len(data))
     script = f"import {code.module_name} as m; print(m.main(4))"
     env = {**os.environ, "PYTHONPATH": str(target)}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(4, 'old')"
 
@@ -156,7 +158,7 @@ def test_missing_function_and_not_a_function(tmp_path: Path) -> None:
         _load(module, "run_fn")
     assert str(e.value) == f"Test: module_file {module} defines no function run_fn; it defines main"
     module.write_text("main = 3\n")
-    with pytest.raises(UserCodeError, match="main in module_file .* is a int, not a function"):
+    with pytest.raises(UserCodeError, match=r"main in module_file .* is a int, not a function"):
         _load(module)
 
 

@@ -1,4 +1,5 @@
-"""A wheel of one flat folder of modules, built with the stdlib, for Beam's ``--extra_package``.
+"""A wheel of one flat folder of modules, built with the stdlib, for Beam's ``--extra_package``,
+and which Beam arguments need one.
 
 Remote Beam workers pip-install the packages a job stages; a wheel needs no build backend
 on either side (an sdist would need setuptools on every worker), and a flat folder is all a
@@ -13,10 +14,32 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Sequence
 
-__all__ = ["build_wheel"]
+__all__ = ["build_wheel", "needs_extra_package"]
 
 _VERSION = "0.0.0"
+_LOCAL_RUNNERS = {"", "directrunner", "bundlebaseddirectrunner", "switchingdirectrunner"}
+_INHERITING_ENVIRONMENTS = {"loopback", "process"}
+
+
+def _option(args: Sequence[str], name: str) -> str | None:
+    value = None
+    for i, arg in enumerate(args):
+        if arg.startswith(f"--{name}="):
+            value = arg.partition("=")[2]
+        elif arg == f"--{name}" and i + 1 < len(args):
+            value = args[i + 1]
+    return value
+
+
+def needs_extra_package(beam_pipeline_args: Sequence[str]) -> bool:
+    """Whether these arguments run Beam workers that cannot see this machine's ``PYTHONPATH``."""
+    runner = (_option(beam_pipeline_args, "runner") or "").lower().rpartition(".")[2]
+    if runner in _LOCAL_RUNNERS:
+        return False
+    environment = (_option(beam_pipeline_args, "environment_type") or "").lower()
+    return environment not in _INHERITING_ENVIRONMENTS
 
 
 def _record_hash(data: bytes) -> str:

@@ -53,7 +53,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from headrace_core._usercode_wheel import build_wheel
+from headrace_core._usercode_wheel import build_wheel, needs_extra_package
 from headrace_core.errors import HeadraceError
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "Problem",
     "UserCode",
     "UserCodeError",
+    "default_root",
     "find_module_source",
     "load_user_function",
     "materialize",
@@ -146,7 +147,6 @@ class UserCode:
 _lock = threading.RLock()
 _active: dict[str, str] = {}  # source folder -> its copy now on sys.path / PYTHONPATH
 _loaded: dict[str, UserCode] = {}  # module name -> the code it was loaded from
-_exported: set[str] = set()  # import roots of dotted-path modules put on PYTHONPATH
 
 
 def default_root() -> str:
@@ -303,13 +303,13 @@ def _export_import_root(module: types.ModuleType, module_name: str) -> None:
     root = os.path.dirname(os.path.abspath(path))
     for _ in range(module_name.count(".") + (os.path.basename(path) == "__init__.py")):
         root = os.path.dirname(root)
-    if root in _exported or any(p in root for p in ("site-packages", "dist-packages")):
+    installed = (sys.prefix, sys.base_prefix, sys.exec_prefix)
+    if root.startswith(installed) or "site-packages" in root or "dist-packages" in root:
         return
     with _lock:
         current = [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e]
         if root not in current:
             os.environ["PYTHONPATH"] = os.pathsep.join([*current, root])
-        _exported.add(root)
 
 
 def _load_ref(ref: str, problem: Problem, error: type[UserCodeError]) -> Callable[..., Any]:
@@ -374,29 +374,6 @@ def user_code_of(fn: Callable[..., Any]) -> UserCode | None:
     while isinstance(fn, functools.partial):
         fn = fn.func
     return _loaded.get(getattr(fn, "__module__", None) or "")
-
-
-_LOCAL_RUNNERS = {"", "directrunner", "bundlebaseddirectrunner", "switchingdirectrunner"}
-_INHERITING_ENVIRONMENTS = {"loopback", "process"}
-
-
-def _option(args: Sequence[str], name: str) -> str | None:
-    value = None
-    for i, arg in enumerate(args):
-        if arg.startswith(f"--{name}="):
-            value = arg.partition("=")[2]
-        elif arg == f"--{name}" and i + 1 < len(args):
-            value = args[i + 1]
-    return value
-
-
-def needs_extra_package(beam_pipeline_args: Sequence[str]) -> bool:
-    """Whether these arguments run Beam workers that cannot see this machine's ``PYTHONPATH``."""
-    runner = (_option(beam_pipeline_args, "runner") or "").lower().rpartition(".")[2]
-    if runner in _LOCAL_RUNNERS:
-        return False
-    environment = (_option(beam_pipeline_args, "environment_type") or "").lower()
-    return environment not in _INHERITING_ENVIRONMENTS
 
 
 def with_user_code(beam_pipeline_args: Sequence[str], *functions: Callable[..., Any]) -> list[str]:
