@@ -14,7 +14,7 @@ import pytest
 
 from headrace_core import ExampleStatistics, Importer, Pipeline
 from headrace_core.cli import main as headrace
-from headrace_core.launcher import Status
+from headrace_core.runtime import Status
 from headrace_core.orchestration import LocalDagRunner
 from headrace_schemagen import ImportSchemaGen, SchemaGen
 

@@ -22,15 +22,17 @@ from typing import Any
 from headrace_airflow.compiler import OPTIONS, compile_dag, parse_options
 from headrace_airflow.local import AIRFLOW_PYTHON_ENV, LocalAirflow, airflow_python_from_env
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import NodeResult, RunSession, Status
-from headrace_core.metadata import (
-    RUN_CONTEXT,
-    MetadataStore,
-    custom,
+from headrace_core.metadata import MetadataStore
+from headrace_core.runtime import (
+    NodeEvent,
+    PipelineLayout,
+    RunResult,
+    RunSession,
+    Status,
+    new_run_id,
+    open_run,
     pipeline_metadata_url,
-    run_context_name,
 )
-from headrace_core.orchestration.local import NodeEvent, RunResult, new_run_id
 
 __all__ = ["AIRFLOW_PYTHON_ENV", "RUNNER_OPTIONS", "AirflowRunner", "collect_result"]
 
@@ -69,17 +71,15 @@ def collect_result(
     """A run's outcome as ML Metadata recorded it: each node's latest execution in the run;
     nodes with none (Airflow never started them: upstream failed) are ``not_run``."""
     name = document["pipeline"]["name"]
-    store = MetadataStore(metadata_url)
     result = RunResult(name, run_id, metadata_url, duration=duration)
-    ctx = store.get_context(RUN_CONTEXT, run_context_name(name, run_id))
-    if ctx is None:
+    if not RunSession.run_exists(MetadataStore(metadata_url), name, run_id):
         result.not_run = {n["id"]: "no node of this run started" for n in document["nodes"]}
         return result
-    session = RunSession(document, store, run_id, orchestrator="airflow")
+    session = open_run(document, run_id=run_id, metadata_url=metadata_url, orchestrator="airflow")
     for node in document["nodes"]:
         node_id = node["id"]
-        execution = session.latest_in_run(node_id)
-        if execution is None:
+        recorded = session.recorded_result(node_id)
+        if recorded is None:
             blocked = [
                 u
                 for u in node["upstream"]
@@ -91,25 +91,7 @@ def collect_result(
                 else "Airflow did not run it"
             )
             continue
-        status = str(custom(execution, "status"))
-        error = custom(execution, "error")
-        message = str(custom(execution, "reason") or "")
-        if status == Status.CACHED:
-            message = f"outputs of execution {custom(execution, 'cached_from')}"
-        elif error:
-            message = str(error).strip().splitlines()[-1]
-        result.results[node_id] = NodeResult(
-            node_id,
-            status,
-            execution.id,
-            max(0.0, (execution.last_update_time_since_epoch - execution.create_time_since_epoch))
-            / 1000.0,
-            error=str(error) if error else None,
-            message=message,
-            outputs=(
-                session.outputs_of_execution(execution.id) if status in Status.SUCCESS else {}
-            ),
-        )
+        result.results[node_id] = recorded
     return result
 
 
@@ -149,8 +131,8 @@ class AirflowRunner:
                 f"{AIRFLOW_PYTHON_ENV}=/path/to/airflow-env/bin/python or pass "
                 "--orchestrator-arg=airflow_python=PATH"
             )
-        home = self.airflow_home or os.path.join(
-            document["pipeline"]["root"], ".headrace", "airflow"
+        home = self.airflow_home or PipelineLayout(document["pipeline"]["root"]).orchestrator_home(
+            "airflow"
         )
         home_path = Path(home).absolute()
         dags = home_path / "dags" / (dag_id or document["pipeline"]["name"])
@@ -208,11 +190,9 @@ class AirflowRunner:
                 self.on_event(NodeEvent(node_id, r.status, r.duration, r.message))
             else:
                 self.on_event(NodeEvent(node_id, "not_run", 0.0, result.not_run[node_id]))
-        store = MetadataStore(url)
-        ctx = store.get_context(RUN_CONTEXT, run_context_name(result.pipeline_name, run_id))
-        if ctx is not None:
-            store.update_context(
-                ctx, status="succeeded" if result.succeeded else "failed", finished_at=time.time()
+        if RunSession.run_exists(MetadataStore(url), result.pipeline_name, run_id):
+            open_run(document, run_id=run_id, metadata_url=url, orchestrator="airflow").finish(
+                result.succeeded
             )
         if not result.succeeded:
             print(f"airflow dags test output: {self.last_log_file}", file=sys.stderr)

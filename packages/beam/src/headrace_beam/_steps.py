@@ -91,14 +91,13 @@ class RunNode(beam.DoFn):  # type: ignore[misc]
     def _launch_in_process(self, document_text: str) -> dict[str, Any]:
         from headrace_core import ir
         from headrace_core.errors import HeadraceError
-        from headrace_core.launcher import (
+        from headrace_core.runtime import (
             NodeResult,
-            RunSession,
             Status,
             apply_environment,
             launch_node,
+            open_run,
         )
-        from headrace_core.metadata import MetadataStore
 
         started = time.monotonic()
         try:
@@ -108,8 +107,8 @@ class RunNode(beam.DoFn):  # type: ignore[misc]
             # travel between processes, a session reads the run's executions when it is made
             # (the upstream nodes were recorded by other steps), and a connection kept across
             # runs would go on writing to a store file that was deleted and made anew.
-            session = RunSession(
-                document, MetadataStore(self.metadata_url), self.run_id, orchestrator="beam"
+            session = open_run(
+                document, run_id=self.run_id, metadata_url=self.metadata_url, orchestrator="beam"
             )
             node_result = launch_node(
                 session,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import threading
 import time
@@ -23,10 +22,14 @@ from typing import Any
 
 from headrace_beam import _channel
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import NodeResult, RunSession, apply_environment
-from headrace_core.metadata import MetadataStore, pipeline_metadata_url
-from headrace_core.orchestration import NodeEvent, RunResult
-from headrace_core.orchestration.local import new_run_id
+from headrace_core.runtime import (
+    NodeEvent,
+    NodeResult,
+    RunResult,
+    RunSession,
+    apply_environment,
+    open_run,
+)
 
 __all__ = ["ISOLATIONS", "BeamDagRunner", "split_options"]
 
@@ -151,17 +154,14 @@ class BeamDagRunner:
         started = time.monotonic()
         document = _document(pipeline)
         nodes = _checked_nodes(document)
-        os.makedirs(document["pipeline"]["root"], exist_ok=True)
-        url = pipeline_metadata_url(document, self.metadata_url)
-        session = RunSession(
-            document, MetadataStore(url), run_id or new_run_id(), orchestrator=ORCHESTRATOR
+        session = open_run(
+            document, run_id=run_id, metadata_url=self.metadata_url, orchestrator=ORCHESTRATOR
         )
+        url = session.store.url
         if self.isolation == "in-process":
             # As the local runner does: before any executor is imported in this process.
             apply_environment(nodes)
-        channel = os.path.join(
-            session.pipeline_root, ".headrace", "runs", session.run_id, ORCHESTRATOR
-        )
+        channel = session.layout.run_workdir(session.run_id, ORCHESTRATOR)
         _channel.reset(channel)
         for node in nodes:
             self._emit(NodeEvent(node["id"], "queued"))
@@ -189,11 +189,7 @@ class BeamDagRunner:
         result.duration = time.monotonic() - started
         if failure is None and missing:
             failure = HeadraceError("it finished, but not every step reported an outcome")
-        session.store.update_context(
-            session.run_ctx,
-            status="succeeded" if result.succeeded and failure is None else "failed",
-            finished_at=time.time(),
-        )
+        session.finish(result.succeeded and failure is None)
         if failure is None:
             _channel.remove(channel)  # everything it held is in the result and in ML Metadata
         else:

@@ -280,6 +280,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core.orchestration.local import LocalDagRunner
     from headrace_core.runtime import NodeEvent, Status, pipeline_metadata_url
 
+    _warn_plugin_errors()
     document = _load_document(args)
     start = time.monotonic()
     width = max(len(n["id"]) for n in document["nodes"])

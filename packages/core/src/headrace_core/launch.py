@@ -44,8 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from headrace_core import ir
     from headrace_core.errors import HeadraceError
-    from headrace_core.launcher import RunSession, Status, apply_environment, launch_node
-    from headrace_core.metadata import MetadataStore, pipeline_metadata_url
+    from headrace_core.runtime import Status, apply_environment, launch_node, open_run
 
     try:
         if args.ir == "-":
@@ -53,11 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             with open(args.ir, encoding="utf-8") as f:
                 document = ir.loads(f.read())
-        url = pipeline_metadata_url(document, args.metadata)
-        session = RunSession(
+        session = open_run(
             document,
-            MetadataStore(url),
-            args.run_id,
+            run_id=args.run_id,
+            metadata_url=args.metadata,
             reuse_latest=args.reuse_latest,
             orchestrator=args.orchestrator,
         )

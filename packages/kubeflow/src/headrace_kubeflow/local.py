@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from headrace_core.errors import HeadraceError
-    from headrace_core.orchestration.local import new_run_id
+    from headrace_core.runtime import new_run_id
     from headrace_kubeflow.compiler import check_no_password
 
     try:

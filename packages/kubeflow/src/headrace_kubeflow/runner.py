@@ -22,9 +22,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import NodeResult, RunSession
-from headrace_core.metadata import MetadataStore, pipeline_metadata_url
-from headrace_core.orchestration.local import NodeEvent, RunResult, new_run_id
+from headrace_core.runtime import (
+    NodeEvent,
+    NodeResult,
+    RunResult,
+    RunSession,
+    open_run,
+    pipeline_metadata_url,
+)
 
 __all__ = ["ENV_KFP_PYTHON", "RUNNER_OPTIONS", "KubeflowRunner"]
 
@@ -140,19 +145,14 @@ class KubeflowRunner:
         spec_text = compile_pipeline(
             dict(document, pipeline=pipeline), options=self.compile_options
         )
-        run_id = run_id or new_run_id()
-        root = document["pipeline"]["root"]
-        os.makedirs(root, exist_ok=True)
-        session = RunSession(document, MetadataStore(url), run_id, orchestrator="kubeflow")
+        session = open_run(document, run_id=run_id, metadata_url=url, orchestrator="kubeflow")
         try:
             return self._run(document, session, spec_text, url, started)
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM) or on_event raised: the run is over and did not
             # succeed. Marking must not hide the exception that ended it.
             with contextlib.suppress(Exception):
-                session.store.update_context(
-                    session.run_ctx, status="failed", finished_at=time.time()
-                )
+                session.finish(False)
             raise
 
     def _run(
@@ -166,9 +166,7 @@ class KubeflowRunner:
         from headrace_kubeflow.local import collect_results
 
         run_id = session.run_id
-        workdir = os.path.join(
-            document["pipeline"]["root"], ".headrace", "runs", run_id, "kubeflow"
-        )
+        workdir = session.layout.run_workdir(run_id, "kubeflow")
         results_dir = os.path.join(workdir, "results")
         os.makedirs(results_dir, exist_ok=True)
         spec_path = os.path.join(workdir, "pipeline.yaml")
@@ -237,11 +235,7 @@ class KubeflowRunner:
                 result.not_run[node_id] = not_run[node_id]
                 self.on_event(NodeEvent(node_id, "not_run", 0.0, not_run[node_id]))
         result.duration = time.monotonic() - started
-        session.store.update_context(
-            session.run_ctx,
-            status="succeeded" if result.succeeded else "failed",
-            finished_at=time.time(),
-        )
+        session.finish(result.succeeded)
         return result
 
     def _report_new(self, document: Mapping[str, Any], results_dir: str, seen: set[str]) -> None:

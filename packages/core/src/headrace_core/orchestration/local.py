@@ -17,78 +17,31 @@ import tempfile
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import Any
 
 from headrace_core.dsl import Pipeline
 from headrace_core.errors import HeadraceError
-from headrace_core.launcher import (
+from headrace_core.metadata import MetadataStore, store_exists
+from headrace_core.runtime import (
+    NodeEvent,
     NodeResult,
     Prediction,
+    RunResult,
     RunSession,
     Status,
     apply_environment,
     launch_node,
-    predict_node,
-)
-from headrace_core.metadata import (
-    RUN_CONTEXT,
-    MetadataStore,
+    new_run_id,
+    open_run,
     pipeline_metadata_url,
-    run_context_name,
-    store_exists,
+    plan_nodes,
 )
 
 __all__ = ["LocalDagRunner", "NodeEvent", "RunResult", "new_run_id", "select_nodes"]
 
 ISOLATIONS = ("in-process", "subprocess")
-
-
-def new_run_id() -> str:
-    """Sortable and unique: ``20261126T213000-1a2b3c``."""
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
-
-
-@dataclass(frozen=True)
-class NodeEvent:
-    """Progress of one node: queued, running, then a final status."""
-
-    node_id: str
-    status: str  # queued, running, complete, cached, failed, skipped, not_run
-    duration: float = 0.0
-    message: str = ""
-
-
-@dataclass
-class RunResult:
-    pipeline_name: str
-    run_id: str
-    metadata_url: str
-    results: dict[str, NodeResult] = field(default_factory=dict)
-    not_run: dict[str, str] = field(default_factory=dict)
-    duration: float = 0.0
-
-    @property
-    def succeeded(self) -> bool:
-        return not self.not_run and all(r.status in Status.FINISHED for r in self.results.values())
-
-    @property
-    def failed_nodes(self) -> list[str]:
-        return [n for n, r in self.results.items() if r.status == Status.FAILED]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pipeline": self.pipeline_name,
-            "run_id": self.run_id,
-            "metadata": self.metadata_url,
-            "succeeded": self.succeeded,
-            "duration": round(self.duration, 6),
-            "nodes": {k: v.to_json() for k, v in self.results.items()},
-            "not_run": self.not_run,
-        }
 
 
 def _closure(start: Collection[str], edges: Mapping[str, list[str]]) -> set[str]:
@@ -120,6 +73,29 @@ def select_nodes(
     if to_nodes:
         selected &= _closure(to_nodes, {n["id"]: n["upstream"] for n in ir["nodes"]})
     return [n for n in nodes if n in selected]
+
+
+def _check_reusable(document: Mapping[str, Any], url: str, selected: Collection[str]) -> None:
+    """A partial run takes the outputs of the nodes it does not run from their latest
+    successful run: refuse up front when one of those never succeeded."""
+    needed = sorted(
+        {
+            u
+            for n in document["nodes"]
+            if n["id"] in selected
+            for u in n["upstream"]
+            if u not in selected
+        }
+    )
+    if not needed:
+        return
+    session = RunSession.for_reading(document, MetadataStore(url)) if store_exists(url) else None
+    missing = [n for n in needed if session is None or session.latest_success_any_run(n) is None]
+    if missing:
+        raise HeadraceError(
+            f"this partial run needs the outputs of {', '.join(map(repr, missing))}, which "
+            "never ran successfully; run them first, or include them with --from-nodes"
+        )
 
 
 class LocalDagRunner:
@@ -169,10 +145,12 @@ class LocalDagRunner:
         run_id: str | None = None,
         reuse_latest: Collection[str] = (),
     ) -> RunSession:
-        document = self._document(pipeline)
-        os.makedirs(document["pipeline"]["root"], exist_ok=True)
-        store = MetadataStore(self.metadata_url_for(document))
-        return RunSession(document, store, run_id or new_run_id(), reuse_latest=reuse_latest)
+        return open_run(
+            self._document(pipeline),
+            run_id=run_id,
+            metadata_url=self.metadata_url,
+            reuse_latest=reuse_latest,
+        )
 
     # Planning ------------------------------------------------------------------------------
 
@@ -186,17 +164,7 @@ class LocalDagRunner:
         """What a run would do now: each node's predicted status, without running anything."""
         document = self._document(pipeline)
         selected = select_nodes(document, from_nodes, to_nodes)
-        reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
-        url = self.metadata_url_for(document)
-        with tempfile.TemporaryDirectory(prefix="headrace-plan-") as scratch:
-            if not store_exists(url):
-                # Nothing has run: predict against an empty store, without creating the real one.
-                url = "sqlite:///" + os.path.join(scratch, "empty.sqlite")
-            session = _ReadOnlySession(document, MetadataStore(url), reused)
-            predicted: dict[str, Prediction] = {}
-            for node_id in selected:
-                predicted[node_id] = predict_node(session, node_id, predicted)
-        return [predicted[n] for n in selected]
+        return plan_nodes(document, self.metadata_url_for(document), selected)
 
     # Running -------------------------------------------------------------------------------
 
@@ -217,15 +185,15 @@ class LocalDagRunner:
             )
         selected = select_nodes(document, from_nodes, to_nodes)
         reused = [n["id"] for n in document["nodes"] if n["id"] not in selected]
+        # Checked before the session is opened: opening it would create the run.
+        url = self.metadata_url_for(document)
         if resume:
             run_id = resume
-            # Checked before the session is opened: opening it would create the run.
-            os.makedirs(document["pipeline"]["root"], exist_ok=True)
-            store = MetadataStore(self.metadata_url_for(document))
             name = document["pipeline"]["name"]
-            ctx = store.get_context(RUN_CONTEXT, run_context_name(name, resume))
-            if ctx is None or not store.executions_in_context(ctx.id, limit=1):
+            if not (store_exists(url) and RunSession.run_exists(MetadataStore(url), name, resume)):
                 raise HeadraceError(f"run {resume!r} of pipeline {name!r} does not exist")
+        elif reused:
+            _check_reusable(document, url, selected)
         session = self.open_session(document, run_id=run_id, reuse_latest=reused)
         if self.isolation == "in-process":
             apply_environment(document["nodes"])
@@ -288,11 +256,7 @@ class LocalDagRunner:
                         )
                     )
         result.duration = time.monotonic() - started
-        session.store.update_context(
-            session.run_ctx,
-            status="succeeded" if result.succeeded else "failed",
-            finished_at=time.time(),
-        )
+        session.finish(result.succeeded)
         return result
 
     def _launch(self, session: RunSession, node_id: str, ir_path: str | None) -> NodeResult:
@@ -316,9 +280,8 @@ class LocalDagRunner:
     def _ir_file(self, session: RunSession) -> str:
         from headrace_core import ir
 
-        directory = os.path.join(session.pipeline_root, ".headrace", "runs", session.run_id)
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, "pipeline.json")
+        path = session.layout.run_ir(session.run_id)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(ir.dumps(session.ir))
         return path
@@ -365,43 +328,3 @@ class LocalDagRunner:
                 message=message,
             )
         return NodeResult.from_json(data, session, duration=time.monotonic() - started)
-
-
-class _ReadOnlySession(RunSession):
-    """A session for predictions: it reads the store and creates no run."""
-
-    def __init__(
-        self, ir: Mapping[str, Any], store: MetadataStore, reused: Collection[str]
-    ) -> None:
-        self.ir = ir
-        self.store = store
-        self.run_id = "(dry run)"
-        self.pipeline_name = ir["pipeline"]["name"]
-        self.pipeline_root = ir["pipeline"]["root"]
-        self.nodes = {n["id"]: n for n in ir["nodes"]}
-        self._classes = {}
-        self._lock = threading.Lock()
-        self._protos = {}
-        self._node_ctx = {}
-        self.reuse_latest = frozenset(n["id"] for n in ir["nodes"])  # everything from history
-        from headrace_core.metadata import PIPELINE_CONTEXT
-
-        # A pipeline that never ran has no context: queries on it find nothing.
-        self.pipeline_ctx = store.get_context(PIPELINE_CONTEXT, self.pipeline_name)
-        if self.pipeline_ctx is None:
-            self.pipeline_ctx = _no_context()
-
-    def latest_in_run(self, node_id: str) -> Any | None:
-        return None
-
-    def node_ctx(self, node_id: str) -> Any:
-        from headrace_core.metadata import NODE_CONTEXT, node_context_name
-
-        ctx = self.store.get_context(NODE_CONTEXT, node_context_name(self.pipeline_name, node_id))
-        return _no_context() if ctx is None else ctx
-
-
-def _no_context() -> Any:
-    from ml_metadata.proto import metadata_store_pb2 as pb
-
-    return pb.Context(id=-1)

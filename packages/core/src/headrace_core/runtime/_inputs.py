@@ -1,0 +1,127 @@
+"""Input resolution: upstream nodes' outputs, conditions, and a node's input artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from headrace_core import cache as cache_mod
+from headrace_core.artifacts import Artifact
+from headrace_core.channels import Channel, Predicate
+from headrace_core.runtime._session import RunSession
+from headrace_core.runtime._types import LaunchError, Status
+
+__all__ = [
+    "Outputs",
+    "Upstream",
+    "check_conditions",
+    "inputs_from",
+    "key_inputs",
+    "upstream_in_run",
+]
+
+Outputs = dict[str, list[Artifact]]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What a consumer knows of one upstream node.
+
+    ``outputs`` is None when they are not known yet: in a plan, the node runs first. A plan
+    then gives its latest outputs from history as ``previous``, the best guess a condition can
+    be evaluated on (a re-run producer usually decides as it did last time).
+    """
+
+    status: str | None
+    outputs: Outputs | None = None
+    previous: Outputs | None = None
+
+
+def upstream_in_run(session: RunSession, node: Mapping[str, Any]) -> dict[str, Upstream]:
+    """Every upstream node's finished state in this run; raises if one has not finished."""
+    found: dict[str, Upstream] = {}
+    for producer in node.get("upstream", []):
+        status, execution = session.node_state(producer)
+        if status is None or execution is None:
+            hint = (
+                " and has no successful run to reuse"
+                if producer in session.reuse_latest
+                else f" in run {session.run_id}"
+            )
+            raise LaunchError(
+                f"node {node['id']!r}: upstream node {producer!r} has not finished{hint}"
+            )
+        if status == Status.SKIPPED:
+            found[producer] = Upstream(Status.SKIPPED, {})
+            continue
+        if status not in Status.SUCCESS:
+            raise LaunchError(
+                f"node {node['id']!r}: upstream node {producer!r} is {status} in run "
+                f"{session.run_id}"
+            )
+        found[producer] = Upstream(status, session.outputs_of_execution(execution.id))
+    return found
+
+
+def _condition_value(predicate: Mapping[str, Any], artifact: Artifact) -> Any:
+    field_name = predicate["field"]
+    if field_name == "custom_property":
+        return artifact.get_custom_property(predicate["name"])
+    if field_name == "property":
+        return artifact.properties.get(predicate["name"])
+    if field_name == "uri":
+        return artifact.uri
+    value = artifact.get_custom_property("value")
+    if value is None and hasattr(artifact, "read"):
+        value = artifact.read()
+    return value
+
+
+def check_conditions(node: Mapping[str, Any], upstream: Mapping[str, Outputs]) -> str | None:
+    """None when every condition holds; otherwise why the node is skipped."""
+    for spec in node.get("conditions", []):
+        artifacts = upstream.get(spec["producer"], {}).get(spec["output"], [])
+        index = spec["index"]
+        actual = (
+            _condition_value(spec, artifacts[index])
+            if -len(artifacts) <= index < len(artifacts)
+            else None
+        )
+        predicate = Predicate(
+            Channel(Artifact), index, spec["field"], spec["name"], spec["op"], spec["value"]
+        )
+        if not predicate.evaluate(actual):
+            return (
+                f"condition {spec['producer']}.outputs[{spec['output']!r}][{index}]."
+                f"{spec['field']}({spec['name']!r}) {spec['op']} {spec['value']!r} is false "
+                f"(value: {actual!r})"
+            )
+    return None
+
+
+def inputs_from(node: Mapping[str, Any], upstream: Mapping[str, Outputs]) -> Outputs:
+    """The node's input artifacts by key; a required input that resolved to nothing raises."""
+    inputs: Outputs = {}
+    for key, ref in node.get("inputs", {}).items():
+        if ref.get("producer") is None:
+            continue
+        artifacts = upstream.get(ref["producer"], {}).get(ref["output"], [])
+        if not artifacts and node["kind"] == "component" and not ref.get("optional", False):
+            raise LaunchError(
+                f"node {node['id']!r}: required input {key!r} "
+                f"({ref['producer']}.outputs[{ref['output']!r}]) resolved to no artifacts"
+            )
+        inputs[key] = list(artifacts)
+    return inputs
+
+
+def key_inputs(inputs: Mapping[str, list[Artifact]]) -> dict[str, list[tuple[int, str]]]:
+    """Inputs as the cache key sees them: each artifact's id and content fingerprint."""
+    return {
+        key: [
+            (int(a.id or 0), str(a.get_custom_property(cache_mod.FINGERPRINT_PROPERTY) or ""))
+            for a in artifacts
+        ]
+        for key, artifacts in inputs.items()
+    }

@@ -1,0 +1,85 @@
+"""Every path under a pipeline root, in one place.
+
+::
+
+    <root>/
+      metadata.sqlite                              the embedded ML Metadata store (default)
+      <node_id>/<output_key>/<execution_id>/       a published output
+      <node_id>/<output_key>/<execution_id>.staging/   what an executor writes before publishing
+      .tmp/<execution_id>/                         an executor's scratch space
+      .headrace/running/<node_id>/<execution_id>.json  marker: which process runs an execution
+      .headrace/runs/<run_id>/pipeline.json        the IR a run's node processes read
+      .headrace/runs/<run_id>/<orchestrator>/      an adapter's working files for one run
+      .headrace/runs/<run_id>/logs/<node_id>.log   a node's captured output
+      .headrace/<orchestrator>/                    an adapter's long-lived files (Airflow's home)
+
+Nothing else joins paths under a root by hand (a test checks), so the layout can change here
+alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["PipelineLayout"]
+
+_PRIVATE = ".headrace"
+
+
+@dataclass(frozen=True)
+class PipelineLayout:
+    """The paths of one pipeline root. ``root`` is made absolute once, here."""
+
+    root: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", os.path.abspath(self.root))
+
+    # ML Metadata ---------------------------------------------------------------------------
+
+    @property
+    def metadata_sqlite(self) -> str:
+        return os.path.join(self.root, "metadata.sqlite")
+
+    # Outputs -------------------------------------------------------------------------------
+
+    def output(self, node_id: str, key: str, execution_id: int, index: int | None = None) -> str:
+        """Where a published output lives; ``index`` for the second and later artifact of a
+        key with several."""
+        path = os.path.join(self.root, node_id, key, str(execution_id))
+        return path if index is None else os.path.join(path, str(index))
+
+    def staging(self, node_id: str, key: str, execution_id: int) -> str:
+        return os.path.join(self.root, node_id, key, f"{execution_id}.staging")
+
+    def tmp(self, execution_id: int) -> str:
+        return os.path.join(self.root, ".tmp", str(execution_id))
+
+    # Bookkeeping ---------------------------------------------------------------------------
+
+    def markers(self, node_id: str) -> str:
+        return os.path.join(self.root, _PRIVATE, "running", node_id)
+
+    def marker(self, node_id: str, execution_id: int) -> str:
+        return os.path.join(self.markers(node_id), f"{execution_id}.json")
+
+    def run_dir(self, run_id: str) -> str:
+        return os.path.join(self.root, _PRIVATE, "runs", run_id)
+
+    def run_ir(self, run_id: str) -> str:
+        return os.path.join(self.run_dir(run_id), "pipeline.json")
+
+    def run_workdir(self, run_id: str, orchestrator: str) -> str:
+        """An orchestrator adapter's files for one run (Beam's step channel, KFP's root)."""
+        return os.path.join(self.run_dir(run_id), orchestrator)
+
+    def logs(self, run_id: str) -> str:
+        return os.path.join(self.run_dir(run_id), "logs")
+
+    def node_log(self, run_id: str, node_id: str) -> str:
+        return os.path.join(self.logs(run_id), f"{node_id}.log")
+
+    def orchestrator_home(self, orchestrator: str) -> str:
+        """An adapter's files that outlive runs (an Airflow home)."""
+        return os.path.join(self.root, _PRIVATE, orchestrator)
