@@ -51,7 +51,9 @@ def test_missing_schema_names_the_component_and_what_is_there(tmp_path: Path) ->
 
 def test_a_bad_schema_names_file_line_and_column(tmp_path: Path) -> None:
     (tmp_path / "schema.pbtxt").write_text('feature {\n  name: "x"\n  typ: INT\n}\n')
-    with pytest.raises(InvalidSchemaError, match=r"^Evaluator: .*schema\.pbtxt:3:\d+: not a valid"):
+    with pytest.raises(
+        InvalidSchemaError, match=r"^Evaluator: schema .*schema\.pbtxt:3:\d+: not a valid"
+    ):
         load_schema(str(tmp_path), component="Evaluator")
 
 

@@ -44,7 +44,7 @@ def parse_schema(
     component: str = "",
     error: type[Exception] = InvalidSchemaError,
 ) -> schema_pb2.Schema:
-    """Parse a text-format Schema; errors read ``[<component>: ]<source>:<line>:<column>:
+    """Parse a text-format Schema; errors read ``[<component>: ]schema <source>:<line>:<column>:
     not a valid tensorflow_metadata Schema: <problem>``."""
     try:
         return text_format.Parse(text, schema_pb2.Schema())
@@ -57,7 +57,7 @@ def parse_schema(
             problem = problem[len(location) :]
         where = f"{source}:{line}:{column}" if line is not None else source
         raise error(
-            f"{_prefix(component)}{where}: not a valid tensorflow_metadata Schema: {problem}"
+            f"{_prefix(component)}schema {where}: not a valid tensorflow_metadata Schema: {problem}"
         ) from None
 
 
@@ -73,7 +73,7 @@ def read_schema(
             text = f.read()
     except UnicodeDecodeError as e:
         raise error(
-            f"{_prefix(component)}{path}: not a text-format schema (not UTF-8 text: {e})"
+            f"{_prefix(component)}schema {path}: not a text-format schema (not UTF-8 text: {e})"
         ) from None
     return parse_schema(text, path, component=component, error=error)
 
