@@ -61,8 +61,10 @@ from headrace_core.errors import (
 )
 from headrace_core.executor import BaseExecutor, ExecutorContext
 from headrace_core.function import InputArtifact, OutputArtifact, Parameter, component
+from headrace_core.placeholders import PIPELINE_ROOT, pipeline_root
 
 __all__ = [
+    "PIPELINE_ROOT",
     "Artifact",
     "ArtifactState",
     "BaseComponent",
@@ -116,4 +118,5 @@ __all__ = [
     "ValueArtifact",
     "__version__",
     "component",
+    "pipeline_root",
 ]

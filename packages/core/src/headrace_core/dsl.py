@@ -13,6 +13,7 @@ from headrace_core.artifacts import Artifact, Examples, Model, ModelBlessing
 from headrace_core.channels import Channel, OutputChannel, Predicate, pushed_condition
 from headrace_core.component import BaseComponent, BaseNode
 from headrace_core.errors import InvalidComponentArgumentError, InvalidPipelineError
+from headrace_core.placeholders import PIPELINE_ROOT
 
 __all__ = [
     "Cond",
@@ -295,6 +296,11 @@ class Pipeline:
         where = f"pipeline {pipeline_name!r}"
         if not isinstance(pipeline_root, str) or not pipeline_root:
             raise InvalidPipelineError(f"{where}: pipeline_root must be a non-empty string")
+        if PIPELINE_ROOT in pipeline_root:
+            raise InvalidPipelineError(
+                f"{where}: pipeline_root {pipeline_root!r} cannot be written against itself; "
+                f"{PIPELINE_ROOT} is for paths under the root, in node parameters"
+            )
         if not isinstance(enable_cache, bool):
             raise InvalidPipelineError(f"{where}: enable_cache must be True or False")
         if metadata_connection_config is not None and not isinstance(

@@ -47,6 +47,7 @@ from headrace_core.component import (
 )
 from headrace_core.errors import ComponentDefinitionError, InvalidComponentArgumentError
 from headrace_core.executor import BaseExecutor
+from headrace_core.placeholders import resolve
 
 __all__ = [
     "FunctionComponent",
@@ -146,14 +147,17 @@ class FunctionExecutor(BaseExecutor):
                 kwargs[name] = _single(comp, name, output_dict.get(name), optional=False)
             elif kind == "parameter":
                 if name in exec_properties:
-                    value = exec_properties[name]
+                    # The runtime resolves parameters before Do; this covers a direct call.
+                    value = resolve(exec_properties[name], self.context.pipeline_root)
                     param = spec.PARAMETERS[name]
                     if param.is_proto and value is not None:
                         # As compiled into the IR (a JSON dict), as JSON text, or a message.
                         value = param.coerce(value, f"{comp.__name__}: parameter {name!r}")
                     kwargs[name] = value
+                elif default is inspect.Parameter.empty:
+                    kwargs[name] = None
                 else:
-                    kwargs[name] = None if default is inspect.Parameter.empty else default
+                    kwargs[name] = resolve(default, self.context.pipeline_root)
             else:
                 optional = spec.INPUTS[name].optional
                 artifact = _single(comp, name, input_dict.get(name), optional=optional)
