@@ -49,6 +49,7 @@ from tfx_bsl.public import tfxio as tfxio_lib
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
 from headrace_core.cache import FINGERPRINT_PROPERTY, fingerprint_path
+from headrace_core.usercode import with_user_code
 from headrace_transform.component import normalize_splits_config
 from headrace_transform.udf import load_preprocessing_fn
 
@@ -560,7 +561,9 @@ class Executor(BaseExecutor):
 
         temp_dir = os.path.join(self._get_tmp_dir(), "tft")
         with tft_beam.Context(temp_dir=temp_dir):
-            pipeline = beam.Pipeline(argv=self._get_beam_pipeline_args())
+            # Workers import preprocessing_fn by name: a module file's copy travels with them.
+            args = with_user_code(self._get_beam_pipeline_args(), preprocessing_fn)
+            pipeline = beam.Pipeline(argv=args)
             reads: dict[int, Any] = {}
 
             def read(index: int, item: _Input) -> Any:
