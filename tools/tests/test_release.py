@@ -184,6 +184,7 @@ def test_a_core_minor_release_needs_no_other_package_to_change(repo: Path) -> No
     _give_changelog_entries(repo, "core")
     result = release(repo, "core", "0.2.0")
     assert result.returncode == 0, result.stderr
+    _commit(repo)
     major = release(repo, "core", "1.0.0")
     assert "outside the range" in major.stderr
 
