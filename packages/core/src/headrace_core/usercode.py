@@ -91,6 +91,7 @@ class Problem:
     function: str
     signature: str = ""
     ref: str = ""  # the dotted path as given, for module_path loads
+    parameter: str = ""  # the parameter that held it ("run_fn", "preprocessing_fn")
     defined: tuple[str, ...] = ()
     detail: str = ""  # "ModuleNotFoundError: No module named 'x'", the found type, ...
 
@@ -104,11 +105,11 @@ class UserCodeError(HeadraceError, ImportError):
     def describe(cls, p: Problem) -> str:
         """The message for ``p``; components override it to keep their own wording."""
         fn = f"{p.function}{p.signature}"
-        head = f"{p.component}: {p.function} {p.ref!r}: " if p.ref else f"{p.component}: "
+        head = f"{p.component}: {p.parameter} {p.ref!r}: " if p.ref else f"{p.component}: "
         if p.kind == "missing":
             return f"{p.component}: {p.where} does not exist (it should define {fn})"
         if p.kind == "bad_path":
-            return f"{p.component}: {p.function} {p.ref!r} is not 'package.module.function'"
+            return f"{p.component}: {p.parameter} {p.ref!r} is not 'package.module.function'"
         if p.kind == "not_importable":
             return (
                 f"{head}{p.where} is not importable ({p.detail}; is it installed, or on sys.path?)"
@@ -366,7 +367,7 @@ def load_user_function(
     if module_file:
         return _load_file(module_file, base, error, root)
     assert module_path is not None
-    return _load_ref(module_path, _replace(base, function=parameter), error)
+    return _load_ref(module_path, _replace(base, parameter=parameter), error)
 
 
 def user_code_of(fn: Callable[..., Any]) -> UserCode | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from headrace_core import Artifact, BaseExecutor, InvalidComponentArgumentError
 from headrace_core.artifacts import SERVING_MODEL_DIR, serving_model_path
+from headrace_core.executor import single_input
 from headrace_pusher.component import normalize_push_destination
 from headrace_pusher.errors import PusherError
 from headrace_pusher.filesystem import find_saved_model, push_saved_model
@@ -34,16 +35,8 @@ PUSHED_VERSION_KEY = "pushed_version"
 BLESSED_KEY = "blessed"
 
 
-def _only(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
-    artifacts = input_dict.get(key) or []
-    if not artifacts:
-        return None
-    if len(artifacts) != 1:
-        raise PusherError(
-            f"Pusher: input {key!r} takes exactly one artifact, got {len(artifacts)} "
-            f"({', '.join(a.uri for a in artifacts)})"
-        )
-    return artifacts[0]
+def _input(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
+    return single_input(input_dict, key, component="Pusher", optional=True, error=PusherError)
 
 
 def is_blessed(artifact: Artifact) -> bool:
@@ -58,7 +51,7 @@ class Executor(BaseExecutor):
 
     def CheckBlessing(self, input_dict: dict[str, list[Artifact]]) -> bool:  # noqa: N802 - TFX
         for key in ("model_blessing", "infra_blessing"):
-            blessing = _only(input_dict, key)
+            blessing = _input(input_dict, key)
             if blessing is not None and not is_blessed(blessing):
                 log.info(
                     "Pusher: not pushing: %s %s has blessed=%r",
@@ -75,7 +68,7 @@ class Executor(BaseExecutor):
         return True
 
     def GetModelPath(self, input_dict: dict[str, list[Artifact]]) -> str:  # noqa: N802 - TFX
-        model = _only(input_dict, "model")
+        model = _input(input_dict, "model")
         if model is None:
             raise PusherError("Pusher: input 'model' is empty: there is no model to push")
         return serving_model_path(model)
@@ -86,18 +79,15 @@ class Executor(BaseExecutor):
         output_dict: dict[str, list[Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        pushed_models = output_dict.get("pushed_model") or []
-        if len(pushed_models) != 1:
-            raise PusherError(
-                f"Pusher: output 'pushed_model' takes one artifact, got {len(pushed_models)}"
-            )
-        pushed_model = pushed_models[0]
+        pushed_model = single_input(
+            output_dict, "pushed_model", component="Pusher", what="output", error=PusherError
+        )
         if not self.CheckBlessing(input_dict):
             pushed_model.set_int_custom_property(PUSHED_KEY, 0)
             return
 
         model_path = self.GetModelPath(input_dict)
-        model = _only(input_dict, "model")
+        model = _input(input_dict, "model")
         find_saved_model(model_path, model.uri if model is not None else "")
         try:
             # A dict from the pipeline, or TFX's JSON string from a ported caller.
