@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,11 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from pusher_testing import export_scale_model, model_from  # noqa: E402
 
 from headrace_core import Model  # noqa: E402
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,13 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture(scope="session")

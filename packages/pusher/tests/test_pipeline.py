@@ -3,9 +3,6 @@ SavedModel, another blesses it (or not), the Pusher pushes it; what ML Metadata 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +12,7 @@ from pusher_testing import predict
 from headrace_core import Pipeline
 from headrace_core.metadata import MetadataStore, default_metadata_url
 from headrace_core.orchestration.local import LocalDagRunner, RunResult
+from headrace_core.testing import show_artifact
 
 
 def _pipeline(root: Path, serving: Path, *, blessed: int = 1, rebless: bool = False) -> Pipeline:
@@ -115,7 +113,7 @@ def test_a_model_that_is_not_blessed_is_not_pushed(pipeline_root: Path, tmp_path
     assert pushed["custom"] == {"pushed": 0}
     assert not list(Path(pushed["uri"]).iterdir())
 
-    shown = _show(pipeline_root, pushed["id"])
+    shown = show_artifact(pipeline_root, pushed["id"])
     assert shown["summary"].splitlines()[1:] == ["pushed: no (the model was not blessed)"]
 
 
@@ -126,7 +124,7 @@ def test_headrace_show_summarizes_a_push(pipeline_root: Path, tmp_path: Path) ->
     [pushed] = result.results["Pusher"].outputs["pushed_model"]
     [version] = _versions(serving)
     assert pushed.id is not None
-    shown = _show(pipeline_root, pushed.id)
+    shown = show_artifact(pipeline_root, pushed.id)
     assert shown["summary"].splitlines() == [
         f"PushedModel #{pushed.id} at {pushed.uri}",
         "pushed: yes",
@@ -139,24 +137,3 @@ def test_headrace_show_summarizes_a_push(pipeline_root: Path, tmp_path: Path) ->
         "version": version,
         "destination_exists": True,
     }
-
-
-def _show(root: Path, artifact_id: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "headrace_core.cli",
-            "show",
-            str(artifact_id),
-            "--pipeline-root",
-            str(root),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    document: dict[str, Any] = json.loads(out.stdout)
-    return document
