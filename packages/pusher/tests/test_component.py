@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from headrace_core import (
+    PIPELINE_ROOT,
     Importer,
     InfraBlessing,
     InvalidComponentArgumentError,
@@ -18,6 +19,7 @@ from headrace_core import (
     ModelBlessing,
     Pipeline,
     PushedModel,
+    pipeline_root,
 )
 from headrace_core import ir as ir_mod
 from headrace_core.testing import check_distribution, imported_heavy_modules
@@ -104,6 +106,21 @@ def test_ir(tmp_path: Path) -> None:
 )
 def test_push_destination_forms(given: Any, expected: dict[str, str]) -> None:
     assert normalize_push_destination(given) == {"filesystem": expected}
+
+
+def test_a_base_directory_under_the_pipeline_root_is_kept_for_launch(tmp_path: Path) -> None:
+    # TFX's spelling, with the root of the run in place of a fixed directory.
+    destination = {"filesystem": {"base_directory": os.path.join(PIPELINE_ROOT, "serving_model")}}
+    assert normalize_push_destination(destination) == {
+        "filesystem": {"base_directory": pipeline_root("serving_model")}
+    }
+    model, _, _ = _importers()
+    pusher = Pusher(model=model.outputs["result"], push_destination=destination)
+    document = ir_mod.compile(Pipeline("p", str(tmp_path), [model, pusher]))
+    [node] = [n for n in document["nodes"] if n["id"] == "Pusher"]
+    assert node["parameters"]["push_destination"] == {
+        "filesystem": {"base_directory": pipeline_root("serving_model")}
+    }
 
 
 def test_push_destination_as_a_protobuf_message() -> None:

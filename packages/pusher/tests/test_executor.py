@@ -261,6 +261,26 @@ def test_tfx_json_string_destination(tmp_path: Path, make_model: MakeModel, serv
     assert predict(out.custom_properties["pushed_destination"], [2.0]) == [6.0]
 
 
+def test_a_destination_under_the_pipeline_root_pushes_under_the_root_of_the_run(
+    tmp_path: Path, make_model: MakeModel
+) -> None:
+    from headrace_core import ExecutorContext, PushedModel, pipeline_root
+    from headrace_pusher.executor import Executor
+
+    root = tmp_path / "root_b"
+    (tmp_path / "pushed").mkdir()
+    pushed = PushedModel(str(tmp_path / "pushed"))
+    destination = {"filesystem": {"base_directory": pipeline_root("serving_model")}}
+    Executor(ExecutorContext(pipeline_root=str(root))).Do(
+        {"model": [make_model("a")]}, {"pushed_model": [pushed]}, {"push_destination": destination}
+    )
+    [version] = _versions(root / "serving_model")
+    assert pushed.custom_properties["pushed_destination"] == str(root / "serving_model" / version)
+    # Without a root to resolve it against, the error says so instead of pushing to the cwd.
+    with pytest.raises(PusherError, match="pipeline root"):
+        run_pusher(tmp_path / "pushed2", make_model("b"), destination)
+
+
 # Crashes and retries -------------------------------------------------------------------
 
 

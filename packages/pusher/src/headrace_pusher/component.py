@@ -23,6 +23,7 @@ from headrace_core import (
     PushedModel,
 )
 from headrace_core.component import is_proto_class
+from headrace_core.placeholders import has_placeholder
 
 __all__ = ["VERSIONING", "Pusher", "PusherSpec", "normalize_push_destination"]
 
@@ -84,7 +85,9 @@ def normalize_push_destination(value: Any) -> dict[str, Any]:
     """``push_destination`` in its canonical JSON form, from a dict, a JSON string or a
     ``pusher_pb2.PushDestination`` message.
 
-    The result is ``{"filesystem": {"base_directory": ABSOLUTE_DIR}}``, plus
+    The result is ``{"filesystem": {"base_directory": ABSOLUTE_DIR}}`` (a directory written
+    against the pipeline root, ``os.path.join(PIPELINE_ROOT, "serving_model")``, is kept as
+    written: the runtime resolves it when the node launches), plus
     ``"versioning": "UNIX_TIMESTAMP"`` when that was asked for (``AUTO``, the default, means the
     same and is left out, as protobuf's JSON form leaves defaults out). Raises
     :class:`InvalidComponentArgumentError` naming the field at fault.
@@ -145,7 +148,13 @@ def normalize_push_destination(value: Any) -> dict[str, Any]:
             "plain file operations, to a local or mounted directory; remote URIs are not "
             "supported"
         )
-    result: dict[str, Any] = {"base_directory": os.path.abspath(os.path.expanduser(base))}
+    # A path under the pipeline root is made absolute when the node launches, under the root
+    # of that run; here it stays as written, so the IR runs under any root.
+    result: dict[str, Any] = {
+        "base_directory": base
+        if has_placeholder(base)
+        else os.path.abspath(os.path.expanduser(base))
+    }
     versioning = fields.get("versioning", "AUTO")
     if isinstance(versioning, int) and not isinstance(versioning, bool):
         names = {number: name for name, number in VERSIONING.items()}
@@ -177,6 +186,16 @@ class Pusher(BaseComponent):
             model_blessing=evaluator.outputs["blessing"],
             push_destination={"filesystem": {"base_directory": "/serving/penguin"}},
         )
+
+    To push under the pipeline root of each run, wherever ``headrace run --pipeline-root``
+    puts it, write the directory against the root::
+
+        push_destination={
+            "filesystem": {"base_directory": os.path.join(PIPELINE_ROOT, "serving_model")}
+        }
+
+    (``from headrace_core import PIPELINE_ROOT``; ``pipeline_root("serving_model")`` is the
+    same.)
 
     A model whose content is already the latest pushed version is not copied again; that
     version is recorded. See the README for the push records under

@@ -7,12 +7,14 @@ pushing, never imports TensorFlow, so a push takes as long as copying the files.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor, InvalidComponentArgumentError
 from headrace_core.artifacts import SERVING_MODEL_DIR, serving_model_path
 from headrace_core.executor import single_input
+from headrace_core.placeholders import resolve
 from headrace_pusher.component import normalize_push_destination
 from headrace_pusher.errors import PusherError
 from headrace_pusher.filesystem import find_saved_model, push_saved_model
@@ -96,10 +98,13 @@ class Executor(BaseExecutor):
             ]
         except InvalidComponentArgumentError as e:
             raise PusherError(str(e)) from None
+        try:
+            # The runtime resolves the pipeline root before Do; this covers a direct call.
+            base = os.path.abspath(resolve(config["base_directory"], self.context.pipeline_root))
+        except ValueError as e:
+            raise PusherError(f"Pusher: push_destination.filesystem.base_directory: {e}") from None
 
-        result = push_saved_model(
-            model_path, config["base_directory"], model_uri=model.uri if model else ""
-        )
+        result = push_saved_model(model_path, base, model_uri=model.uri if model else "")
         # As TFX does: the pushed artifact keeps its own copy of what was pushed.
         shutil.copytree(model_path, pushed_model.uri, dirs_exist_ok=True)
         pushed_model.set_int_custom_property(PUSHED_KEY, 1)
