@@ -5,7 +5,8 @@
     headrace runs list --pipeline-root build/hello    # what ran
 
 Set HELLO_COUNT, HELLO_EPOCHS or HELLO_MAX_ERROR to change a parameter and watch only the
-affected nodes re-run; HELLO_ROOT moves the pipeline root (default: build/hello).
+affected nodes re-run; HELLO_ROOT moves the default pipeline root (build/hello). Models are
+pushed under the root of the run, ``<root>/serving/``, wherever ``--pipeline-root`` puts it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 
 from components import Describe, Evaluate, MakeNumbers, Push, Train
 
-from headrace_core import Cond, Pipeline
+from headrace_core import PIPELINE_ROOT, Cond, Pipeline
 
 
 def create_pipeline() -> Pipeline:
@@ -30,7 +31,9 @@ def create_pipeline() -> Pipeline:
         max_error=float(os.environ.get("HELLO_MAX_ERROR", "1.0")),
     )
     with Cond(evaluate.outputs["blessing"].future()[0].custom_property("blessed") == 1):
-        push = Push(model=train.outputs["model"], base_directory=os.path.join(root, "serving"))
+        push = Push(
+            model=train.outputs["model"], base_directory=os.path.join(PIPELINE_ROOT, "serving")
+        )
     return Pipeline(
         pipeline_name="hello",
         pipeline_root=root,

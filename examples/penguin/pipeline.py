@@ -6,9 +6,12 @@ directory out. headrace's main job (``tools/example``).
 The new model is evaluated overall and per body-mass bucket; it is blessed only if its accuracy
 is at least 0.6 and no worse than the latest blessed model's (the first run has no baseline, so
 the change threshold is waived), and only a blessed model is pushed, to
-``<root>/serving_model/<version>/``.
+``<root>/serving_model/<version>/``: the destination is written against the pipeline root
+(``os.path.join(PIPELINE_ROOT, ...)``, where TFX's example joins its ``pipeline_root``), so
+``headrace run examples/penguin/pipeline.py --pipeline-root DIR`` keeps everything, the pushed
+models too, under DIR.
 
-PENGUIN_ROOT moves the pipeline root (default: build/penguin); PENGUIN_TRAIN_STEPS changes the
+PENGUIN_ROOT moves the default pipeline root (build/penguin); PENGUIN_TRAIN_STEPS changes the
 training length; PENGUIN_MIN_ACCURACY the accuracy a model needs to be blessed.
 """
 
@@ -26,6 +29,7 @@ from headrace_trainer import Trainer
 from headrace_transform import Transform
 
 from headrace_core import (
+    PIPELINE_ROOT,
     Channel,
     Cond,
     LatestBlessedModelStrategy,
@@ -80,7 +84,7 @@ def create_pipeline() -> Pipeline:
             model=trainer.outputs["model"],
             model_blessing=evaluator.outputs["blessing"],
             push_destination={
-                "filesystem": {"base_directory": os.path.join(root, "serving_model")}
+                "filesystem": {"base_directory": os.path.join(PIPELINE_ROOT, "serving_model")}
             },
         )
     return Pipeline(
