@@ -419,7 +419,7 @@ def test_trace_env_prints_loading(
 ) -> None:
     monkeypatch.setenv(ENV_TRACE, "1")
     monkeypatch.setenv(ENV_ALLOW, "vectors")
-    PluginManager()
+    PluginManager().plugins()  # entry points load when first needed
     err = capsys.readouterr().err
     assert "headrace plugins: loaded 'vectors' from hrcore_vectors 1.2.3" in err
     assert "skipping 'broken' from hrcore-broken" in err
@@ -448,3 +448,141 @@ def test_pytest_plugin_fixture(plugin_manager: PluginManager) -> None:
 def test_pipeline_root_fixture(pipeline_root: Any) -> None:
     assert pipeline_root.is_dir()
     assert list(pipeline_root.iterdir()) == []
+
+
+# Lazy loading --------------------------------------------------------------------------------
+
+
+class _CountingEntryPoint(_EntryPoint):
+    def __init__(self, name: str, dist: str, obj: Any, value: str) -> None:
+        super().__init__(name, dist, obj)
+        self.value = value
+        self.loads = 0
+
+    def load(self) -> Any:
+        self.loads += 1
+        return super().load()
+
+
+@pytest.fixture
+def counted(entry_points: list[Any]) -> list[_CountingEntryPoint]:
+    entry_points[:] = [
+        _CountingEntryPoint("vectors", "hrcore-vectors", VectorsPlugin(), "hrcore_components.p"),
+        _CountingEntryPoint("broken", "hrcore-broken", ImportError("no tensorflow"), "broken.p"),
+    ]
+    return entry_points  # type: ignore[return-value]
+
+
+def test_entry_points_load_only_when_a_lookup_needs_them(counted: list[Any]) -> None:
+    manager = PluginManager()
+    # The core's own names answer without loading any plugin module.
+    assert "Examples" in manager.artifact_types
+    assert manager.orchestrators.get("local").runner.endswith(":LocalDagRunner")
+    assert [ep.loads for ep in counted] == [0, 0]
+    assert manager.loaded_errors == []
+    # A name the core does not register loads every entry point, once.
+    assert manager.artifact_types.get("HrcoreVectors") is Vectors
+    assert [e.plugin for e in manager.loaded_errors] == ["broken"]
+    assert "nothing-by-this-name" not in manager.components
+    assert [ep.loads for ep in counted] == [1, 1]
+    assert [e.plugin for e in manager.errors] == ["broken"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda m: m.errors,
+        lambda m: m.plugins(),
+        lambda m: list(m.viewers),
+        lambda m: len(m.orchestrators),
+        lambda m: m.components.entries(),
+    ],
+)
+def test_listings_load_every_entry_point(counted: list[Any], query: Any) -> None:
+    manager = PluginManager()
+    query(manager)
+    assert [ep.loads for ep in counted] == [1, 1]
+    assert "HrcoreVectors" in manager.artifact_types
+    assert len(manager._errors) == 1
+
+
+def test_provider_of_a_pipelines_own_class_loads_nothing(
+    counted: list[Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_pipeline_components.py").write_text(
+        "from headrace_core import component\n\n"
+        "@component\n"
+        "def Double(x: int) -> int:\n"
+        "    return 2 * x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import my_pipeline_components  # type: ignore[import-not-found]
+
+    manager = PluginManager()
+    assert manager.provider_of(my_pipeline_components.Double) is None
+    assert [ep.loads for ep in counted] == [0, 0]
+    # A class in a plugin's top-level package: every entry point loads, and it is found.
+    assert manager.provider_of(Trainer) == Provenance("vectors", "hrcore-vectors", "1.2.3")
+    assert [ep.loads for ep in counted] == [1, 1]
+
+
+def test_provider_of_an_installed_class_loads_every_entry_point(counted: list[Any]) -> None:
+    # pluggy lives in site-packages: a plugin of another package could have registered it.
+    import pluggy
+
+    manager = PluginManager()
+    assert manager.provider_of(pluggy.PluginManager) is None
+    assert [ep.loads for ep in counted] == [1, 1]
+
+
+def test_concurrent_lookups_wait_for_one_load(
+    counted: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    class SlowPlugin(VectorsPlugin):
+        @hookimpl
+        def headrace_register_artifact_types(self, registry: ArtifactTypeRegistry) -> None:
+            time.sleep(0.05)
+            registry.add(Vectors)
+
+    counted[0]._obj = SlowPlugin()
+    manager = PluginManager()
+    found: list[bool] = []
+
+    def look() -> None:
+        found.append("HrcoreVectors" in manager.artifact_types)
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert found == [True] * 4
+    assert [ep.loads for ep in counted] == [1, 1]
+
+
+def test_a_hook_looking_up_during_the_load_sees_what_is_registered(counted: list[Any]) -> None:
+    seen: list[bool] = []
+
+    class LookingPlugin:
+        @hookimpl
+        def headrace_register_components(self, registry: ComponentRegistry) -> None:
+            manager = get_plugin_manager()
+            seen.append("HrcoreVectors" in manager.artifact_types)
+            seen.append("Unknown" in manager.artifact_types)
+
+    counted.append(_CountingEntryPoint("looking", "hrcore-looking", LookingPlugin(), "x.p"))
+    reset_plugin_manager()
+    try:
+        assert "Trainer" in get_plugin_manager().components
+    finally:
+        reset_plugin_manager()
+    assert seen == [True, False]
+
+
+def test_explicit_plugins_with_autoload_load_everything_at_once(counted: list[Any]) -> None:
+    manager = PluginManager(plugins=[("zz-duplicate", DuplicatePlugin(), "hrcore-duplicate")])
+    assert [ep.loads for ep in counted] == [1, 1]
+    assert sorted(e.plugin for e in manager.errors) == ["broken", "zz-duplicate"]

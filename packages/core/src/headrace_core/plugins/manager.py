@@ -4,6 +4,16 @@ Plugins come from the ``headrace`` entry-point group. Each is imported and regis
 own: one that fails is recorded as a :class:`PluginLoadError` naming its distribution and the
 cause, and everything else keeps working.
 
+Entry points are loaded when first needed, not when the manager is made: a pipeline of function
+components, or a run of an IR that uses only the core's artifact types, imports no plugin
+module. The core's own plugin is registered at once; the first lookup of a name it does not
+register, any listing (iterating a registry, :meth:`PluginManager.plugins`,
+:attr:`PluginManager.errors`) and :meth:`PluginManager.provider_of` for a class that a plugin
+could have registered load every entry point, in the order an eager load would use, so every
+answer is the one a manager with all plugins loaded gives. ``provider_of`` treats a class as
+nobody's, without loading anything, when its module is outside site-packages and outside the
+top-level package of every plugin's entry point (a pipeline's own module).
+
 Environment:
 
 - ``HEADRACE_DISABLE_PLUGIN_AUTOLOAD=1``: load no entry points (the core's own types remain).
@@ -15,6 +25,8 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -93,10 +105,12 @@ class PluginManager:
         self.components = ComponentRegistry()
         self.orchestrators = OrchestratorRegistry()
         self.viewers = ViewerRegistry()
-        self.errors: list[PluginLoadError] = []
+        self._errors: list[PluginLoadError] = []
         self._provenance: dict[str, Provenance] = {}
         self._builtin: set[str] = set()
         self._trace = _truthy(os.environ.get(ENV_TRACE)) if trace is None else trace
+        self._lock = threading.RLock()
+        self._pending: list[Any] | None = None  # entry points to load, once scanned
 
         from headrace_core.plugins import builtin
 
@@ -108,11 +122,20 @@ class PluginManager:
             autoload = not _truthy(os.environ.get(ENV_DISABLE_AUTOLOAD))
         if allow is None and os.environ.get(ENV_ALLOW):
             allow = [a for a in os.environ[ENV_ALLOW].split(",") if a.strip()]
-        if autoload:
-            self._load_entry_points(allow)
+        self._allow = {_normalize(a) for a in allow} if allow is not None else None
+        # "deferred": entry points not loaded yet; "loading"; "done" (or none to load).
+        self._state = "deferred" if autoload else "done"
+        if autoload and plugins:
+            # Explicit plugins (tests, embedding) are ordered among the entry points by name,
+            # as always: load everything now.
+            self._load_entry_points()
+            self._state = "done"
         for name, obj, distribution in plugins:
             self._add(name, obj, Provenance(name, distribution, "0"))
-        self._run_hooks()
+        self._run_hooks(set(self._provenance))
+        if self._state == "deferred":
+            for registry in self._registries():
+                registry._resolve = self._load_all
 
     # Loading -------------------------------------------------------------------------------
 
@@ -120,29 +143,77 @@ class PluginManager:
         if self._trace:
             print(f"headrace plugins: {message}", file=sys.stderr)
 
-    def _load_entry_points(self, allow: Iterable[str] | None) -> None:
-        allowed = {_normalize(a) for a in allow} if allow is not None else None
-        seen: set[tuple[str, str]] = set()
-        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else "unknown"
-            version = dist.version if dist is not None else "unknown"
-            key = (_normalize(dist_name), ep.name)
-            if key in seen:
-                continue
-            seen.add(key)
-            if allowed is not None and not ({_normalize(ep.name), _normalize(dist_name)} & allowed):
-                self._say(f"skipping {ep.name!r} from {dist_name} (not in {ENV_ALLOW})")
-                continue
+    def _entry_points(self) -> list[Any]:
+        """The entry points to load (allowed, each (distribution, name) once), scanned once."""
+        with self._lock:
+            if self._pending is None:
+                self._pending = []
+                seen: set[tuple[str, str]] = set()
+                for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+                    dist_name, _ = _distribution(ep)
+                    key = (_normalize(dist_name), ep.name)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    allowed = self._allow
+                    if allowed is not None and not (
+                        {_normalize(ep.name), _normalize(dist_name)} & allowed
+                    ):
+                        self._say(f"skipping {ep.name!r} from {dist_name} (not in {ENV_ALLOW})")
+                        continue
+                    self._pending.append(ep)
+            return self._pending
+
+    def _load_entry_points(self) -> list[str]:
+        """Import and add every pending entry point; the names of the plugins added."""
+        added = []
+        entry_points, self._pending = self._entry_points(), []
+        for ep in entry_points:
+            dist_name, version = _distribution(ep)
             provenance = Provenance(ep.name, dist_name, version)
             try:
                 obj = ep.load()
             except (Exception, SystemExit) as e:  # a broken plugin must not take the others down
                 self._fail(provenance, e, "import")
                 continue
-            self._add(ep.name, obj, provenance)
+            if self._add(ep.name, obj, provenance):
+                added.append(ep.name)
+        return added
 
-    def _add(self, name: str, obj: Any, provenance: Provenance) -> None:
+    def _load_all(self) -> bool:
+        """Load the entry points not loaded yet. True when the registries may have changed
+        since the caller looked (look again); False when all was loaded already, or in a call
+        from a plugin hook during the load (it sees what an eager load would show it)."""
+        if self._state == "done":
+            return False
+        with self._lock:  # another thread's lookup waits here until the load is complete
+            if self._state == "loading":  # the loading thread itself (the lock is reentrant)
+                return False
+            if self._state == "done":
+                return True
+            self._state = "loading"
+            try:
+                self._run_hooks(set(self._load_entry_points()))
+            finally:
+                self._state = "done"
+            return True
+
+    def _could_provide(self, cls: type) -> bool:
+        """Whether a plugin could have registered ``cls``: its module is installed (in
+        site-packages) or in the top-level package of a plugin's entry point."""
+        file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if not file:
+            return True
+        path = os.path.realpath(file)
+        if any(path.startswith(d + os.sep) for d in _site_packages()):
+            return True
+        top = cls.__module__.partition(".")[0]
+        return any(
+            str(getattr(ep, "value", "")).partition(".")[0].partition(":")[0] == top
+            for ep in self._entry_points()
+        )
+
+    def _add(self, name: str, obj: Any, provenance: Provenance) -> bool:
         if name in self._provenance:
             other = self._provenance[name]
             self._fail(
@@ -150,7 +221,7 @@ class PluginManager:
                 ValueError(f"a plugin named {name!r} is already loaded from {other.distribution}"),
                 "register",
             )
-            return
+            return False
         try:
             self._pm.register(obj, name=name)
             unknown = [c.name for c in self._pm.get_hookcallers(obj) or [] if not c.has_spec()]
@@ -162,19 +233,22 @@ class PluginManager:
                 )
         except (Exception, SystemExit) as e:
             self._fail(provenance, e, "register")
-            return
+            return False
         self._provenance[name] = provenance
         self._say(f"loaded {name!r} from {provenance.distribution} {provenance.version}")
+        return True
 
     def _fail(self, provenance: Provenance, cause: BaseException, stage: str) -> None:
         error = PluginLoadError(provenance.plugin, provenance.distribution, cause, stage)
-        self.errors.append(error)
+        self._errors.append(error)
         self._say(str(error))
 
     def _registries(self) -> list[Registry[Any]]:
         return [self.artifact_types, self.components, self.orchestrators, self.viewers]
 
-    def _run_hooks(self) -> None:
+    def _run_hooks(self, plugins: set[str]) -> None:
+        """Call the hooks of ``plugins`` (the plugins just added), in eager order: hook by
+        hook, built-ins first, then by name."""
         failed: set[str] = set()
         for hook_name, attr in _HOOK_ORDER:
             registry: Registry[Any] = getattr(self, attr)
@@ -183,7 +257,7 @@ class PluginManager:
             # confined to the plugin that raised.
             for impl in sorted(caller.get_hookimpls(), key=lambda i: self._order(i.plugin_name)):
                 plugin = impl.plugin_name
-                if plugin in failed:
+                if plugin in failed or plugin not in plugins:
                     continue
                 provenance = self._provenance[plugin]
                 registry._current = provenance
@@ -205,9 +279,23 @@ class PluginManager:
 
     # Queries -------------------------------------------------------------------------------
 
+    @property
+    def errors(self) -> list[PluginLoadError]:
+        """Every plugin that failed to load or register (loads all entry points first)."""
+        self._load_all()
+        return self._errors
+
+    @property
+    def loaded_errors(self) -> list[PluginLoadError]:
+        """The errors of the plugins loaded so far, loading no more: for a command that warns
+        about broken plugins without importing those it never needed (any lookup a plugin not
+        yet loaded could answer loads it, and records its error)."""
+        return list(self._errors)
+
     def plugins(self) -> list[PluginInfo]:
+        self._load_all()
         infos = []
-        failed = {(e.plugin, e.distribution) for e in self.errors}
+        failed = {(e.plugin, e.distribution) for e in self._errors}
         for name, provenance in self._provenance.items():
             obj = self._pm.get_plugin(name)
             if obj is None or (name, provenance.distribution) in failed:
@@ -226,8 +314,33 @@ class PluginManager:
 
     def provider_of(self, component: type) -> Provenance | None:
         """The distribution that registered ``component``, if any plugin did."""
-        entry = self.components.find(component) if isinstance(component, type) else None
-        return entry.provenance if entry is not None else None
+        if not isinstance(component, type):
+            return None
+        entry = self.components._entries.get(component.__name__)
+        if entry is None and self._state != "done" and self._could_provide(component):
+            self._load_all()
+            entry = self.components._entries.get(component.__name__)
+        return entry.provenance if entry is not None and entry.value is component else None
+
+
+def _distribution(ep: Any) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "unknown", "unknown"
+    return dist.metadata["Name"], dist.version
+
+
+_SITE_PACKAGES: tuple[str, ...] | None = None
+
+
+def _site_packages() -> tuple[str, ...]:
+    global _SITE_PACKAGES
+    if _SITE_PACKAGES is None:
+        paths = sysconfig.get_paths()
+        _SITE_PACKAGES = tuple(
+            {os.path.realpath(paths[k]) for k in ("purelib", "platlib") if paths.get(k)}
+        )
+    return _SITE_PACKAGES
 
 
 _manager: PluginManager | None = None

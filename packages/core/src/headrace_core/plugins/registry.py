@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -46,13 +46,29 @@ class Entry(Generic[T]):
 
 
 class Registry(Generic[T]):
-    """Name -> value, stamped with the plugin that registered it."""
+    """Name -> value, stamped with the plugin that registered it.
+
+    Filled lazily: the manager sets ``_resolve``, which loads the plugins not loaded yet and
+    says whether it did. A name missing from what is loaded, and every listing, calls it first,
+    so answers are those of a registry filled by every plugin."""
 
     kind = "entry"
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry[T]] = {}
         self._current: Provenance | None = None
+        self._resolve: Callable[[], bool] | None = None
+
+    def _lookup(self, name: str) -> Entry[T] | None:
+        entry = self._entries.get(name)
+        if entry is None and self._resolve is not None and self._resolve():
+            entry = self._entries.get(name)
+        return entry
+
+    def _complete(self) -> dict[str, Entry[T]]:
+        if self._resolve is not None:
+            self._resolve()
+        return self._entries
 
     def _register(self, name: str, value: T) -> None:
         if self._current is None:
@@ -69,27 +85,30 @@ class Registry(Generic[T]):
         self._entries[name] = Entry(name, value, self._current)
 
     def get(self, name: str) -> T:
-        try:
-            return self._entries[name].value
-        except KeyError:
+        entry = self._lookup(name)
+        if entry is None:
             raise KeyError(
                 f"no {self.kind} named {name!r}; registered: {', '.join(sorted(self._entries))}"
-            ) from None
+            )
+        return entry.value
 
     def entry(self, name: str) -> Entry[T]:
-        return self._entries[name]
+        entry = self._lookup(name)
+        if entry is None:
+            raise KeyError(name)
+        return entry
 
     def entries(self) -> list[Entry[T]]:
-        return sorted(self._entries.values(), key=lambda e: e.name)
+        return sorted(self._complete().values(), key=lambda e: e.name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._entries
+        return isinstance(name, str) and self._lookup(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._entries))
+        return iter(sorted(self._complete()))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._complete())
 
     def _remove_from(self, provenance: Provenance) -> None:
         for name in [n for n, e in self._entries.items() if e.provenance == provenance]:
@@ -121,7 +140,7 @@ class ComponentRegistry(Registry[type[BaseComponent]]):
         self._register(component.__name__, component)
 
     def find(self, component: type[BaseComponent]) -> Entry[type[BaseComponent]] | None:
-        entry = self._entries.get(component.__name__)
+        entry = self._lookup(component.__name__)
         return entry if entry is not None and entry.value is component else None
 
 
