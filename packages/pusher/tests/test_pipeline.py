@@ -15,7 +15,9 @@ from headrace_core.orchestration.local import LocalDagRunner, RunResult
 from headrace_core.testing import show_artifact
 
 
-def _pipeline(root: Path, serving: Path, *, blessed: int = 1, rebless: bool = False) -> Pipeline:
+def _pipeline(
+    root: Path, serving: Path | str, *, blessed: int = 1, rebless: bool = False
+) -> Pipeline:
     from headrace_pusher import Pusher
 
     export = ExportModel(scale=2.0).with_id("Trainer")
@@ -80,6 +82,22 @@ def test_blessed_model_is_pushed_recorded_and_cached(pipeline_root: Path, tmp_pa
     assert _statuses(second)["Pusher"] == "cached"
     assert [a.id for a in second.results["Pusher"].outputs["pushed_model"]] == [pushed.id]
     assert _versions(serving) == [version]
+
+
+def test_a_destination_under_the_pipeline_root_follows_the_root(tmp_path: Path) -> None:
+    from headrace_core import PIPELINE_ROOT
+
+    serving = f"{PIPELINE_ROOT}/serving_model"
+    for name in ("A", "B"):
+        result = LocalDagRunner().run(_pipeline(tmp_path / name, serving))
+        assert result.succeeded, result.to_json()
+        assert _statuses(result)["Pusher"] == "complete"
+        [version] = _versions(tmp_path / name / "serving_model")
+        [pushed] = _pushed_models_in_mlmd(tmp_path / name)
+        assert pushed["custom"]["pushed_destination"] == str(
+            tmp_path / name / "serving_model" / version
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A", "B"]
 
 
 def test_a_reblessed_model_records_the_version_already_pushed(
