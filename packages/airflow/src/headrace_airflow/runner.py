@@ -156,7 +156,7 @@ class AirflowRunner:
         os.replace(tmp, dag_file)
         self.last_dag_file = dag_file
         for node in document["nodes"]:
-            self.on_event(NodeEvent(node["id"], "queued"))
+            self.on_event(NodeEvent(node["id"], Status.QUEUED))
         # Logical dates must differ between DAG runs; the run id comes from the conf.
         logical_date = datetime.datetime.now(datetime.UTC).isoformat()
         try:
@@ -189,7 +189,7 @@ class AirflowRunner:
                 r = result.results[node_id]
                 self.on_event(NodeEvent(node_id, r.status, r.duration, r.message))
             else:
-                self.on_event(NodeEvent(node_id, "not_run", 0.0, result.not_run[node_id]))
+                self.on_event(NodeEvent(node_id, Status.NOT_RUN, 0.0, result.not_run[node_id]))
         if RunSession.run_exists(MetadataStore(url), result.pipeline_name, run_id):
             open_run(document, run_id=run_id, metadata_url=url, orchestrator="airflow").finish(
                 result.succeeded

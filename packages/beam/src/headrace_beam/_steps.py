@@ -21,12 +21,12 @@ import apache_beam as beam
 from apache_beam.typehints.decorators import no_annotations
 
 from headrace_beam import _channel
+from headrace_core.runtime import Status
 
 __all__ = ["RunNode", "add_steps"]
 
-# Statuses after which a downstream node may run (``Status.FINISHED`` in the launcher).
-_FINISHED = frozenset({"complete", "cached", "skipped"})
-NOT_RUN = "not_run"
+_FINISHED = Status.FINISHED  # statuses after which a downstream node may run
+NOT_RUN = Status.NOT_RUN
 
 
 def add_steps(

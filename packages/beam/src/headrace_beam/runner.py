@@ -27,6 +27,7 @@ from headrace_core.runtime import (
     NodeResult,
     RunResult,
     RunSession,
+    Status,
     apply_environment,
     open_run,
 )
@@ -164,7 +165,7 @@ class BeamDagRunner:
         channel = session.layout.run_workdir(session.run_id, ORCHESTRATOR)
         _channel.reset(channel)
         for node in nodes:
-            self._emit(NodeEvent(node["id"], "queued"))
+            self._emit(NodeEvent(node["id"], Status.QUEUED))
 
         watcher = _Watcher(channel, [n["id"] for n in nodes], self._emit)
         failure: BaseException | None = None
@@ -182,7 +183,7 @@ class BeamDagRunner:
             data = watcher.results.get(node["id"])
             if data is None:
                 missing.append(node["id"])
-            elif data["status"] == "not_run":
+            elif data["status"] == Status.NOT_RUN:
                 result.not_run[node["id"]] = data.get("message", "")
             else:
                 result.results[node["id"]] = NodeResult.from_json(data, session)
@@ -305,7 +306,7 @@ class _Watcher:
                 continue
             if node_id in running and node_id not in self._running:
                 self._running.add(node_id)
-                self.emit(NodeEvent(node_id, "running"))
+                self.emit(NodeEvent(node_id, Status.RUNNING))
             data = _channel.read_result(self.channel, results, node_id)
             if data is None:
                 continue

@@ -334,7 +334,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             metadata_url=args.metadata, on_event=show, options=list(args.orchestrator_arg)
         )
     if args.dry_run:
-        plan = runner.plan(document, from_nodes=from_nodes, to_nodes=to_nodes)
+        plan = (
+            runner.plan(document, resume=args.resume)
+            if args.resume
+            else runner.plan(document, from_nodes=from_nodes, to_nodes=to_nodes)
+        )
         if args.json:
             _print_json(
                 [

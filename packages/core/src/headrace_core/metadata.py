@@ -100,7 +100,9 @@ def pipeline_metadata_url(document: Mapping[str, Any], override: str | None = No
 
 
 def default_metadata_url(pipeline_root: str) -> str:
-    return "sqlite:///" + os.path.abspath(os.path.join(pipeline_root, "metadata.sqlite"))
+    from headrace_core.layout import PipelineLayout
+
+    return "sqlite:///" + PipelineLayout(pipeline_root).metadata_sqlite
 
 
 def sqlite_metadata_connection_config(path: str) -> str:

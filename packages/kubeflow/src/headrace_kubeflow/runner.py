@@ -27,6 +27,7 @@ from headrace_core.runtime import (
     NodeResult,
     RunResult,
     RunSession,
+    Status,
     open_run,
     pipeline_metadata_url,
 )
@@ -174,7 +175,7 @@ class KubeflowRunner:
             f.write(spec_text)
         node_ids = [n["id"] for n in document["nodes"]]
         for node_id in node_ids:
-            self.on_event(NodeEvent(node_id, "queued"))
+            self.on_event(NodeEvent(node_id, Status.QUEUED))
         command = [
             self.kfp_python,
             *("-m", "headrace_kubeflow.local", spec_path),
@@ -233,7 +234,7 @@ class KubeflowRunner:
                 result.results[node_id] = self._node_result(session, results[node_id])
             else:
                 result.not_run[node_id] = not_run[node_id]
-                self.on_event(NodeEvent(node_id, "not_run", 0.0, not_run[node_id]))
+                self.on_event(NodeEvent(node_id, Status.NOT_RUN, 0.0, not_run[node_id]))
         result.duration = time.monotonic() - started
         session.finish(result.succeeded)
         return result

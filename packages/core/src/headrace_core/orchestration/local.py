@@ -160,11 +160,16 @@ class LocalDagRunner:
         *,
         from_nodes: Collection[str] | None = None,
         to_nodes: Collection[str] | None = None,
+        resume: str | None = None,
     ) -> list[Prediction]:
         """What a run would do now: each node's predicted status, without running anything."""
         document = self._document(pipeline)
+        if resume and (from_nodes or to_nodes):
+            raise HeadraceError(
+                "--resume re-runs what an earlier run left unfinished; it takes no node selection"
+            )
         selected = select_nodes(document, from_nodes, to_nodes)
-        return plan_nodes(document, self.metadata_url_for(document), selected)
+        return plan_nodes(document, self.metadata_url_for(document), selected, resume=resume)
 
     # Running -------------------------------------------------------------------------------
 
@@ -214,7 +219,7 @@ class LocalDagRunner:
                     )
                     self._emit(NodeEvent(node_id, status, 0.0, "finished before the resume"))
         for node_id in pending:
-            self._emit(NodeEvent(node_id, "queued"))
+            self._emit(NodeEvent(node_id, Status.QUEUED))
 
         running: dict[Future[NodeResult], str] = {}
         with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
@@ -228,7 +233,7 @@ class LocalDagRunner:
                         pending.remove(node_id)
                         reason = f"upstream node {failed_up[0]!r} did not succeed"
                         result.not_run[node_id] = reason
-                        self._emit(NodeEvent(node_id, "not_run", 0.0, reason))
+                        self._emit(NodeEvent(node_id, Status.NOT_RUN, 0.0, reason))
                         blocked.append(node_id)
                         continue
                     if all(u in done for u in ups) and len(running) < self.max_parallel:
@@ -263,7 +268,7 @@ class LocalDagRunner:
         if ir_path is None:
             try:
                 return launch_node(
-                    session, node_id, on_start=lambda n: self._emit(NodeEvent(n, "running"))
+                    session, node_id, on_start=lambda n: self._emit(NodeEvent(n, Status.RUNNING))
                 )
             except HeadraceError as e:
                 return NodeResult(node_id, Status.FAILED, error=str(e), message=str(e))
@@ -287,7 +292,7 @@ class LocalDagRunner:
         return path
 
     def _launch_subprocess(self, session: RunSession, node_id: str, ir_path: str) -> NodeResult:
-        self._emit(NodeEvent(node_id, "running"))
+        self._emit(NodeEvent(node_id, Status.RUNNING))
         started = time.monotonic()
         with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
             result_file = handle.name

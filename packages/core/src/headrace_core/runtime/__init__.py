@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from headrace_core.layout import PipelineLayout
 from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 from headrace_core.runtime._decide import Decision, decide
 from headrace_core.runtime._launch import apply_environment, exec_properties, launch_node
-from headrace_core.runtime._layout import PipelineLayout
 from headrace_core.runtime._plan import Explanation, explain_node, plan_nodes, predict_node
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import (

@@ -110,12 +110,16 @@ def decide(
             return Decision(Status.UNKNOWN, f"upstream {producer!r} has no outputs yet")
         if state.status == Status.SKIPPED:
             return Decision(Status.SKIPPED, f"upstream node {producer!r} was skipped")
-    # Conditions are judged on what is known; for a producer that runs first, on its latest
-    # outputs (only a plan has such producers).
-    seen = {
-        p: (u.outputs if u.outputs is not None else (u.previous or {})) for p, u in upstream.items()
-    }
-    reason = check_conditions(node, seen)
+    # Conditions are judged on what is known. Only a plan has producers that run first: their
+    # latest outputs stand in, and a condition on one that never ran is not judged (the node
+    # is predicted to run).
+    seen: dict[str, Outputs] = {}
+    for producer, state in upstream.items():
+        outputs = state.outputs if state.outputs is not None else state.previous
+        if outputs is not None:
+            seen[producer] = outputs
+    judged = [c for c in node.get("conditions", []) if c["producer"] in seen]
+    reason = check_conditions(judged, seen)
     if reason is not None:
         return Decision(Status.SKIPPED, reason)
     kind = node["kind"]

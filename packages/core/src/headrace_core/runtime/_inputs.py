@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +78,12 @@ def _condition_value(predicate: Mapping[str, Any], artifact: Artifact) -> Any:
     return value
 
 
-def check_conditions(node: Mapping[str, Any], upstream: Mapping[str, Outputs]) -> str | None:
-    """None when every condition holds; otherwise why the node is skipped."""
-    for spec in node.get("conditions", []):
+def check_conditions(
+    conditions: Iterable[Mapping[str, Any]], upstream: Mapping[str, Outputs]
+) -> str | None:
+    """None when every condition (a node's IR ``conditions``) holds; otherwise why the node
+    is skipped."""
+    for spec in conditions:
         artifacts = upstream.get(spec["producer"], {}).get(spec["output"], [])
         index = spec["index"]
         actual = (

@@ -73,18 +73,33 @@ def predict_node(
 
 
 def plan_nodes(
-    document: Mapping[str, Any], metadata_url: str, selected: Collection[str]
+    document: Mapping[str, Any],
+    metadata_url: str,
+    selected: Collection[str],
+    *,
+    resume: str | None = None,
 ) -> list[Prediction]:
     """Predictions for ``selected`` (in IR order), read from the store at ``metadata_url``;
-    a store that does not exist yet is not created."""
+    a store that does not exist yet is not created. With ``resume``, as that run resumed:
+    what finished in it stays as it was."""
     with tempfile.TemporaryDirectory(prefix="headrace-plan-") as scratch:
         if not store_exists(metadata_url):
             metadata_url = "sqlite:///" + os.path.join(scratch, "empty.sqlite")
-        session = RunSession.for_reading(document, MetadataStore(metadata_url))
+        session = RunSession.for_reading(document, MetadataStore(metadata_url), resume)
         predicted: dict[str, Prediction] = {}
         for node in document["nodes"]:
-            if node["id"] in selected:
-                predicted[node["id"]] = predict_node(session, node["id"], predicted)
+            node_id = node["id"]
+            if node_id not in selected:
+                continue
+            finished = session.latest_in_run(node_id)
+            status = custom(finished, "status") if finished is not None else None
+            if finished is not None and status in Status.FINISHED:
+                outputs = session.outputs_of_execution(finished.id)
+                predicted[node_id] = Prediction(
+                    node_id, Status(status), "finished before the resume", outputs=outputs
+                )
+            else:
+                predicted[node_id] = predict_node(session, node_id, predicted)
     return [predicted[n["id"]] for n in document["nodes"] if n["id"] in selected]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from headrace_core.artifacts import Artifact
 from headrace_core.errors import HeadraceError
 from headrace_core.executor import import_ref
+from headrace_core.layout import PipelineLayout
 from headrace_core.metadata import (
     CACHE_CONTEXT,
     EVENT_INPUT,
@@ -36,7 +37,6 @@ from headrace_core.metadata import (
     run_context_name,
     set_value,
 )
-from headrace_core.runtime._layout import PipelineLayout
 from headrace_core.runtime._types import NodeResult, Status
 
 __all__ = ["RunSession"]
@@ -116,9 +116,21 @@ class RunSession:
             self._latest[str(custom(execution, "node_id"))] = execution
 
     @classmethod
-    def for_reading(cls, ir: Mapping[str, Any], store: MetadataStore) -> RunSession:
-        """A session that reads the store as a run would and writes nothing."""
-        return cls(ir, store, "(dry run)", _read_only=True)
+    def for_reading(
+        cls, ir: Mapping[str, Any], store: MetadataStore, run_id: str | None = None
+    ) -> RunSession:
+        """A session that reads the store as a run would and writes nothing: as a new run, or
+        as ``run_id`` resumed (its executions so far are the run's)."""
+        session = cls(ir, store, run_id or "(dry run)", _read_only=True)
+        ctx = (
+            store.get_context(RUN_CONTEXT, run_context_name(session.pipeline_name, run_id))
+            if run_id
+            else None
+        )
+        if ctx is not None:
+            for execution in store.executions_in_context(ctx.id, newest_first=False):
+                session._latest[str(custom(execution, "node_id"))] = execution
+        return session
 
     @staticmethod
     def run_exists(store: MetadataStore, pipeline_name: str, run_id: str) -> bool:
