@@ -144,3 +144,22 @@ def test_digests_are_the_same_in_another_interpreter(tmp_path: Path) -> None:
     }
     assert len(outputs) == 1
     assert outputs.pop().strip() == __import__("json").dumps(_keys(path, "A"))
+
+
+def test_local_modules_are_followed_through_their_own_imports(tmp_path: Path) -> None:
+    (tmp_path / "execs.py").write_text("import deeper\n\nclass Exec:\n    pass\n")
+    (tmp_path / "deeper.py").write_text("N = 1\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "util.py").write_text("M = 1\n")
+    path = tmp_path / "user.py"
+    path.write_text(
+        "from execs import Exec\nfrom pkg.util import M\nimport unrelated_sibling\n\n"
+        "class Comp:\n    EXECUTOR = Exec\n    LIMIT = M\n"
+    )
+    (tmp_path / "unrelated_sibling.py").write_text("")
+    found = _keys(path, "Comp")
+    assert {"execs.py", "deeper.py", "pkg/__init__.py", "pkg/util.py"} <= set(found)
+    assert "unrelated_sibling.py" not in found
+    (tmp_path / "deeper.py").write_text("N = 2\n")
+    assert _keys(path, "Comp")["deeper.py"] != found["deeper.py"]

@@ -294,14 +294,20 @@ def _local_closure(directory: str, own: str, modules: Iterable[str]) -> dict[str
         for path in _local_files(directory, module):
             if os.path.abspath(path) == own:
                 continue
-            found[os.path.relpath(path, directory)] = _file_hash(path)
-            try:
-                with open(path, "rb") as f:
-                    tree = ast.parse(f.read(), filename=path)
-            except (SyntaxError, ValueError):
-                continue
-            pending.extend(_imported_modules(tree))
+            digest = _file_hash(path)
+            found[os.path.relpath(path, directory)] = digest
+            pending.extend(_file_imports(path, digest))
     return found
+
+
+@lru_cache(maxsize=512)
+def _file_imports(path: str, content_digest: str) -> tuple[str, ...]:
+    """Every absolute import in a whole local module (its content is hashed whole too)."""
+    try:
+        with open(path, "rb") as f:
+            return _imported_modules(ast.parse(f.read(), filename=path))
+    except (OSError, SyntaxError, ValueError):
+        return ()
 
 
 def _closure(units: list[_Unit], roots: Iterable[str]) -> Iterator[_Unit] | None:
