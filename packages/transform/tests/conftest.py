@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +40,12 @@ from headrace_core import (  # noqa: E402
     TransformCache,
     TransformGraph,
 )
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Noise from the TensorFlow stack's dependencies on import, nothing this package can act on.
     for line in (
-        "ignore::FutureWarning:google.api_core._python_version_support",
-        "ignore::DeprecationWarning:httplib2.*",
         "ignore::DeprecationWarning:tensorflow.*",
         "ignore::DeprecationWarning:tensorflow_transform.*",
         "ignore::DeprecationWarning:apache_beam.*",
@@ -63,13 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,9 @@ from tfx_bsl.public import tfxio as tfxio_lib
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
 from headrace_core.cache import FINGERPRINT_PROPERTY, fingerprint_path
+from headrace_core.executor import describe_directory, single_input
 from headrace_core.usercode import with_user_code
+from headrace_tfdv_io import SCHEMA_FILE, load_schema
 from headrace_transform.component import normalize_splits_config
 from headrace_transform.udf import load_preprocessing_fn
 
@@ -60,12 +62,10 @@ __all__ = [
     "KerasVersionError",
     "PROJECTION_MIN_BYTES",
     "TransformStats",
-    "load_schema",
 ]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_FILE = "schema.pbtxt"
 #: TFX's file name prefix inside each Split-<name>/ of transformed_examples.
 TRANSFORMED_EXAMPLES_PREFIX = "transformed_examples"
 _TELEMETRY = ["headrace", "Transform"]
@@ -94,51 +94,6 @@ def _check_keras() -> None:
         )
 
 
-def _only(input_dict: Mapping[str, list[Artifact]], key: str, optional: bool = False) -> Any:
-    artifacts = input_dict.get(key) or []
-    if optional and not artifacts:
-        return None
-    if len(artifacts) != 1:
-        raise ValueError(
-            f"Transform: {key!r} takes exactly one artifact, got {len(artifacts)}"
-            + (f" ({', '.join(a.uri for a in artifacts)})" if artifacts else "")
-        )
-    return artifacts[0]
-
-
-def _listing(directory: str) -> str:
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return "the directory does not exist"
-    return "it holds " + (", ".join(names[:20]) if names else "nothing")
-
-
-def load_schema(uri: str) -> schema_pb2.Schema:
-    """The Schema proto of a Schema artifact: ``<uri>/schema.pbtxt``, or the only file there
-    (TFX reads whatever single file the artifact holds)."""
-    from google.protobuf import text_format
-
-    path = os.path.join(uri, SCHEMA_FILE)
-    if not os.path.isfile(path):
-        files = (
-            [n for n in os.listdir(uri) if os.path.isfile(os.path.join(uri, n))]
-            if os.path.isdir(uri)
-            else []
-        )
-        if len(files) != 1:
-            raise FileNotFoundError(
-                f"Transform: schema artifact {uri} has no {SCHEMA_FILE} ({_listing(uri)})"
-            )
-        path = os.path.join(uri, files[0])
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        return text_format.Parse(text, schema_pb2.Schema())
-    except text_format.ParseError as e:
-        raise ValueError(f"Transform: {path}:{e}") from None
-
-
 def _split_names(artifact: Artifact) -> list[str]:
     encoded = artifact.get_property("split_names")
     names = decode_split_names(encoded if isinstance(encoded, str) else None)
@@ -159,7 +114,7 @@ def _data_files(artifact: Artifact, split: str) -> str:
     ):
         raise FileNotFoundError(
             f"Transform: split '{split}' of examples {artifact.uri} has no data files in "
-            f"{directory} ({_listing(directory)})"
+            f"{directory} ({describe_directory(directory)})"
         )
     return os.path.join(directory, "*")
 
@@ -407,11 +362,21 @@ class Executor(BaseExecutor):
         examples_list = list(input_dict.get("examples") or [])
         if not examples_list:
             raise ValueError("Transform: input 'examples' holds no artifact")
-        schema_artifact = _only(input_dict, "schema")
-        cache_in = _only(input_dict, "analyzer_cache", optional=True)
-        graph_out = _only(output_dict, "transform_graph")
-        examples_out = _only(output_dict, "transformed_examples", optional=True)
-        cache_out = _only(output_dict, "updated_analyzer_cache", optional=True)
+        schema_artifact = single_input(input_dict, "schema", component="Transform")
+        cache_in = single_input(input_dict, "analyzer_cache", component="Transform", optional=True)
+        graph_out = single_input(
+            output_dict, "transform_graph", component="Transform", what="output"
+        )
+        examples_out = single_input(
+            output_dict, "transformed_examples", component="Transform", what="output", optional=True
+        )
+        cache_out = single_input(
+            output_dict,
+            "updated_analyzer_cache",
+            component="Transform",
+            what="output",
+            optional=True,
+        )
 
         materialize = bool(exec_properties.get("materialize", True))
         use_cache = not bool(exec_properties.get("disable_analyzer_cache", False))
@@ -470,7 +435,7 @@ class Executor(BaseExecutor):
                         )
                 inputs.append(item)
 
-        schema = load_schema(schema_artifact.uri)
+        schema = load_schema(schema_artifact.uri, component="Transform")
         preprocessing_fn = load_preprocessing_fn(
             exec_properties.get("module_file"),
             exec_properties.get("preprocessing_fn"),
