@@ -20,6 +20,7 @@ from headrace_core.artifacts import Artifact
 from headrace_core.errors import HeadraceError
 from headrace_core.executor import import_ref
 from headrace_core.layout import PipelineLayout
+from headrace_core.placeholders import resolve_node
 from headrace_core.metadata import (
     CACHE_CONTEXT,
     EVENT_INPUT,
@@ -80,7 +81,11 @@ class RunSession:
         self.pipeline_name: str = ir["pipeline"]["name"]
         self.pipeline_root: str = ir["pipeline"]["root"]
         self.layout = PipelineLayout(self.pipeline_root)
-        self.nodes: dict[str, Mapping[str, Any]] = {n["id"]: n for n in ir["nodes"]}
+        # Parameters written against the root (placeholders.PIPELINE_ROOT) are resolved
+        # here, once, so that drivers, cache keys and executors all see this run's root.
+        self.nodes: dict[str, Mapping[str, Any]] = {
+            n["id"]: resolve_node(n, self.pipeline_root) for n in ir["nodes"]
+        }
         self._classes: dict[str, type[Artifact]] = {}
         self._lock = threading.Lock()
         self._protos: dict[int, Any] = {}
