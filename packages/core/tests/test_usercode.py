@@ -102,7 +102,7 @@ def test_wheel_for_remote_workers(tmp_path: Path) -> None:
         names = set(z.namelist())
     code = user_code_of(fn)  # type: ignore[arg-type]
     assert code is not None
-    assert {"hrcore_uc_helper.py", "hrcore_uc_module.py", f"{code.module_name}.py"} <= names
+    assert {"hrcore_uc_helper.py", f"{code.module_name}/hrcore_uc_module.py"} <= names
     assert any(n.endswith(".dist-info/RECORD") for n in names)
     # A pure wheel installs by unpacking (what pip does on a worker; no pip in these envs).
     target = tmp_path / "site"

@@ -1,10 +1,10 @@
-"""A wheel of one flat folder of modules, built with the stdlib, for Beam's ``--extra_package``,
+"""A wheel of one folder of modules, built with the stdlib, for Beam's ``--extra_package``,
 and which Beam arguments need one.
 
 Remote Beam workers pip-install the packages a job stages; a wheel needs no build backend
-on either side (an sdist would need setuptools on every worker), and a flat folder is all a
-user's module folder copy is. The wheel's name carries the content digest, so it is built
-once per content and a worker never confuses two versions.
+on either side (an sdist would need setuptools on every worker), and a folder of modules and
+packages is all a user's module folder copy is. The wheel's name carries the content digest,
+so it is built once per content and a worker never confuses two versions.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _record_hash(data: bytes) -> str:
 
 def build_wheel(folder: str, distribution: str, root: str) -> str:
     """``<root>/wheels/<distribution>-0.0.0-py3-none-any.whl`` holding ``folder``'s ``.py``
-    files as top-level modules; built unless it exists already."""
+    files (top-level modules and packages); built unless it exists already."""
     wheels = os.path.join(root, "wheels")
     path = os.path.join(wheels, f"{distribution}-{_VERSION}-py3-none-any.whl")
     if os.path.isfile(path):
@@ -57,11 +57,12 @@ def build_wheel(folder: str, distribution: str, root: str) -> str:
     os.makedirs(wheels, exist_ok=True)
     info = f"{distribution}-{_VERSION}.dist-info"
     files: dict[str, bytes] = {}
-    for name in sorted(os.listdir(folder)):
-        full = os.path.join(folder, name)
-        if name.endswith(".py") and os.path.isfile(full):
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(n for n in names if n.endswith(".py")):
+            full = os.path.join(parent, name)
             with open(full, "rb") as f:
-                files[name] = f.read()
+                files[os.path.relpath(full, folder).replace(os.sep, "/")] = f.read()
     files[f"{info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {_VERSION}\n"
         "Summary: user code copied by headrace for Beam workers\n"
