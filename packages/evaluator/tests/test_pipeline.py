@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from headrace_core import (
     Schema,
 )
 from headrace_core.orchestration.local import LocalDagRunner, RunResult
+from headrace_core.testing import show_artifact
 
 IMPOSSIBLE = """
 model_specs { label_key: "species" }
@@ -78,27 +77,6 @@ def _pipeline(root: Path, penguin: PenguinData, model_uri: Path) -> Pipeline:
 
 def _statuses(result: RunResult) -> dict[str, str]:
     return {n: r.status for n, r in result.results.items()}
-
-
-def _show(root: Path, artifact_id: int | None) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "headrace_core.cli",
-            "show",
-            str(artifact_id),
-            "--pipeline-root",
-            str(root),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    document: dict[str, Any] = json.loads(out.stdout)
-    return document
 
 
 def _stored_custom_properties(root: Path, artifact_id: int | None) -> dict[str, Any]:
@@ -160,7 +138,7 @@ def test_first_run_is_blessed_without_baseline_and_pushes(runs: Any) -> None:
     [pushed] = first.results["Push"].outputs["pushed_model"]
     assert (Path(pushed.uri) / "pushed_from.txt").read_text() == model.uri
 
-    shown = _show(root, blessing.id)
+    shown = show_artifact(root, blessing.id)
     assert shown["summary"].splitlines()[:3] == [
         f"ModelBlessing #{blessing.id} at {blessing.uri}: BLESSED",
         f"model: {model.uri} (#{model.id})",
@@ -169,7 +147,7 @@ def test_first_run_is_blessed_without_baseline_and_pushes(runs: Any) -> None:
     assert "waived without a baseline model (1):" in shown["summary"]
 
 
-def test_a_model_failing_its_threshold_is_explained_by_show(runs: Any) -> None:
+def test_a_model_failing_its_threshold_is_explained_byshow_artifact(runs: Any) -> None:
     root, first, *_ = runs
     assert "custom_property('blessed') == 1 is false (value: 0)" in (
         first.results["StrictPush"].message
@@ -178,7 +156,7 @@ def test_a_model_failing_its_threshold_is_explained_by_show(runs: Any) -> None:
     [evaluation] = first.results["StrictEvaluator"].outputs["evaluation"]
     assert _stored_custom_properties(root, blessing.id)["blessed"] == 0
 
-    shown = _show(root, blessing.id)
+    shown = show_artifact(root, blessing.id)
     lines = shown["summary"].splitlines()
     assert lines[0] == f"ModelBlessing #{blessing.id} at {blessing.uri}: NOT_BLESSED"
     assert lines[3:5] == [
@@ -192,7 +170,7 @@ def test_a_model_failing_its_threshold_is_explained_by_show(runs: Any) -> None:
     assert failure["threshold"] == {"value_threshold": {"lower_bound": 1.01}}
     assert shown["data"]["blessed"] == 0
 
-    shown = _show(root, evaluation.id)
+    shown = show_artifact(root, evaluation.id)
     assert shown["html"] == str(Path(evaluation.uri) / "metrics.html")
     assert lines[5] in shown["summary"].splitlines()
     assert shown["data"]["slices"][0]["slice"] == "Overall"
@@ -226,7 +204,7 @@ def test_second_run_compares_with_the_latest_blessed_model(runs: Any) -> None:
     [evaluation] = second.results["Evaluator"].outputs["evaluation"]
     overall = json.loads((Path(evaluation.uri) / "metrics.json").read_text())["slices"][0]
     assert overall["diff"]["sparse_categorical_accuracy"] == 0
-    shown = _show(root, blessing.id)
+    shown = show_artifact(root, blessing.id)
     assert shown["summary"].splitlines()[2] == f"baseline: {model.uri} (#{model.id})"
 
 

@@ -24,6 +24,7 @@ from headrace_core.artifacts import (
     serving_model_path,
     split_uri,
 )
+from headrace_core.executor import describe_directory, single_input
 from headrace_evaluator.errors import EvaluatorError
 from headrace_evaluator.eval_config import iter_thresholds
 from headrace_evaluator.report import (
@@ -39,6 +40,7 @@ from headrace_evaluator.report import (
     slice_display_name,
     write_json,
 )
+from headrace_tfdv_io import load_schema
 
 __all__ = [
     "BASELINE_MODEL_ID_KEY",
@@ -62,37 +64,12 @@ BASELINE_MODEL_KEY = "baseline_model"
 BASELINE_MODEL_ID_KEY = "baseline_model_id"
 
 #: Where the Trainer exports the serving model inside a Model artifact (TFX's layout).
-SCHEMA_FILE = "schema.pbtxt"
 DEFAULT_SPLITS = ("eval",)
 #: The model type used when a model_spec sets none. TFMA's detection loads a Keras SavedModel
 #: several times to find out what it is, and adds the model's compiled metrics (its loss);
 #: 'tf_generic' calls the serving signature and computes exactly the configured metrics,
 #: with the same values, in about half the time (see the package README).
 DEFAULT_MODEL_TYPE = "tf_generic"
-
-
-def _only(artifacts_by_key: dict[str, list[Artifact]], key: str, optional: bool = False) -> Any:
-    artifacts = artifacts_by_key.get(key) or []
-    if optional and not artifacts:
-        return None
-    if len(artifacts) != 1:
-        raise EvaluatorError(
-            f"Evaluator: {key!r} takes exactly one artifact, got {len(artifacts)}"
-            + (f" ({', '.join(a.uri for a in artifacts)})" if artifacts else "")
-        )
-    return artifacts[0]
-
-
-def _listing(directory: str) -> str:
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return "it does not exist"
-    return (
-        "it holds "
-        + (", ".join(names[:10]) if names else "nothing")
-        + (", ..." if len(names) > 10 else "")
-    )
 
 
 def _serving_dir(model: Artifact, key: str) -> str:
@@ -106,7 +83,7 @@ def _serving_dir(model: Artifact, key: str) -> str:
         return serving
     raise EvaluatorError(
         f"Evaluator: {key} {model.uri} holds no SavedModel: no saved_model.pb in {serving} "
-        f"({_listing(serving)})"
+        f"({describe_directory(serving)})"
     )
 
 
@@ -157,35 +134,10 @@ def _split_patterns(examples: Artifact, splits: list[str]) -> dict[str, str]:
         ):
             raise EvaluatorError(
                 f"Evaluator: split {split!r} of examples {examples.uri} has no files: "
-                f"{directory}: {_listing(directory)}"
+                f"{directory}: {describe_directory(directory)}"
             )
         patterns[split] = os.path.join(directory, "*")
     return patterns
-
-
-def _read_schema(schema: Artifact) -> Any:
-    """``<uri>/schema.pbtxt``, or the only file there (TFX reads whatever single file)."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    path = os.path.join(schema.uri, SCHEMA_FILE)
-    if not os.path.isfile(path):
-        files = (
-            [n for n in os.listdir(schema.uri) if os.path.isfile(os.path.join(schema.uri, n))]
-            if os.path.isdir(schema.uri)
-            else []
-        )
-        if len(files) != 1:
-            raise EvaluatorError(
-                f"Evaluator: schema {schema.uri} has no {SCHEMA_FILE} ({_listing(schema.uri)})"
-            )
-        path = os.path.join(schema.uri, files[0])
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        return text_format.Parse(text, schema_pb2.Schema())
-    except text_format.ParseError as e:
-        raise EvaluatorError(f"Evaluator: schema {path}:{e}") from None
 
 
 def _json(message: Any) -> dict[str, Any]:
@@ -377,12 +329,21 @@ class Executor(BaseExecutor):
         output_dict: dict[str, list[Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        examples = _only(input_dict, "examples")
-        model = _only(input_dict, "model")
-        baseline = _only(input_dict, "baseline_model", optional=True)
-        schema_artifact = _only(input_dict, "schema", optional=True)
-        evaluation = _only(output_dict, "evaluation")
-        blessing = _only(output_dict, "blessing")
+        component, error = "Evaluator", EvaluatorError
+        examples = single_input(input_dict, "examples", component=component, error=error)
+        model = single_input(input_dict, "model", component=component, error=error)
+        baseline = single_input(
+            input_dict, "baseline_model", component=component, optional=True, error=error
+        )
+        schema_artifact = single_input(
+            input_dict, "schema", component=component, optional=True, error=error
+        )
+        evaluation = single_input(
+            output_dict, "evaluation", component=component, what="output", error=error
+        )
+        blessing = single_input(
+            output_dict, "blessing", component=component, what="output", error=error
+        )
 
         raw_config = exec_properties.get("eval_config")
         if isinstance(raw_config, str):  # TFX passes the JSON as a string
@@ -393,7 +354,11 @@ class Executor(BaseExecutor):
         patterns = _split_patterns(examples, splits)
         model_path = _serving_dir(model, "model")
         baseline_path = _serving_dir(baseline, "baseline_model") if baseline else None
-        schema = _read_schema(schema_artifact) if schema_artifact is not None else None
+        schema = (
+            load_schema(schema_artifact.uri, component=component, error=error)
+            if schema_artifact is not None
+            else None
+        )
 
         import tensorflow as tf
 

@@ -7,12 +7,13 @@ TFMA's protos (``json_format.MessageToDict`` with TFX's field names).
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from headrace_core.views import render_view
 
 __all__ = [
     "BLESSED_FILE",
@@ -248,86 +249,56 @@ def render_evaluation_text(document: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_CSS = (
-    "body{font-family:sans-serif;margin:1.5em;color:#222}"
-    "table{border-collapse:collapse;margin:.5em 0 1.5em}"
-    "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}"
-    "td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.bad{background:#fde2e1}.ok{color:#17702f}.fail{color:#b3261e}"
-    "small{color:#666}"
-)
-
-
 def render_html(document: Mapping[str, Any], title: str) -> str:
-    """One self-contained page (inline CSS, no scripts, no external resources)."""
-    esc = html.escape
+    """One self-contained page (inline CSS, no scripts, no external resources):
+    ``templates/metrics.html`` on the core's base page."""
     validation = document.get("validation") or {}
     failing = {(f.get("slice"), f.get("metric")) for f in validation.get("failures") or []}
-    body = [f"<h1>{esc(title)}</h1>", "<p>"]
-    for label, uri_key, id_key in (
-        ("model", "model", "model_id"),
-        ("baseline", "baseline_model", "baseline_model_id"),
-    ):
-        uri = document.get(uri_key)
-        ident = document.get(id_key)
-        text = esc(str(uri)) + (f" (#{esc(str(ident))})" if ident is not None else "")
-        body.append(f"{label}: {text if uri else 'none'}<br>")
-    body.append(f"splits: {esc(', '.join(document.get('example_splits') or []))}</p>")
-    if validation:
-        blessed = validation.get("blessed")
-        css = "ok" if blessed else "fail"
-        verdict = "BLESSED" if blessed else "NOT_BLESSED"
-        body.append(
-            f'<h2>Validation: <span class="{css}">{verdict}</span></h2>'
-            f"<p>{esc(str(validation.get('reason', '')))}</p>"
-        )
-        failures = validation.get("failures") or []
-        if failures:
-            body.append(
-                "<table><tr><th>metric</th><th>slice</th><th>value</th><th>threshold</th></tr>"
-            )
-            for f in failures:
-                what = " (change)" if f.get("is_diff") else ""
-                body.append(
-                    f"<tr><td>{esc(str(f.get('metric')))}</td><td>{esc(str(f.get('slice')))}"
-                    f'</td><td class="num bad">{esc(number(f.get("value")))}{what}</td>'
-                    f"<td>{esc(str(f.get('threshold_text')))}</td></tr>"
-                )
-            body.append("</table>")
-        waived = validation.get("waived_change_thresholds") or []
-        if waived:
-            body.append("<p>Waived without a baseline model:</p><ul>")
-            body.extend(
-                f"<li>{esc(w['metric'])}: {esc(w['threshold_text'])} "
-                f"<small>{esc(w['where'])}</small></li>"
-                for w in waived
-            )
-            body.append("</ul>")
     metrics = list(document.get("metric_names") or [])
     slices = document.get("slices") or []
-    body.append("<h2>Metrics per slice</h2>")
-    if metrics and slices:
-        has_baseline = any("baseline" in r for r in slices)
-        head = "".join(f"<th>{esc(m)}</th>" for m in metrics)
-        body.append(f"<table><tr><th>slice</th>{head}</tr>")
-        for row in slices:
-            cells = []
-            for m in metrics:
-                css = "num bad" if (row.get("slice"), m) in failing else "num"
-                text = esc(number(row.get("metrics", {}).get(m)))
-                if has_baseline and "baseline" in row:
-                    text += (
-                        f"<br><small>baseline {esc(number(row['baseline'].get(m)))}, "
-                        f"diff {esc(number(row.get('diff', {}).get(m)))}</small>"
-                    )
-                cells.append(f'<td class="{css}">{text}</td>')
-            body.append(f"<tr><td>{esc(str(row.get('slice')))}</td>{''.join(cells)}</tr>")
-        body.append("</table>")
-    else:
-        body.append("<p>No metrics.</p>")
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
+    has_baseline = any("baseline" in r for r in slices)
+    rows = []
+    for row in slices:
+        with_baseline = has_baseline and "baseline" in row
+        cells = [
+            {
+                "value": number(row.get("metrics", {}).get(m)),
+                "failing": (row.get("slice"), m) in failing,
+                "baseline": number(row["baseline"].get(m)) if with_baseline else None,
+                "diff": number(row.get("diff", {}).get(m)) if with_baseline else None,
+            }
+            for m in metrics
+        ]
+        rows.append({"slice": str(row.get("slice")), "cells": cells})
+    shown_validation = validation and {
+        "blessed": bool(validation.get("blessed")),
+        "reason": str(validation.get("reason", "")),
+        "failures": [
+            {
+                "metric": str(f.get("metric")),
+                "slice": str(f.get("slice")),
+                "value": number(f.get("value")),
+                "is_diff": bool(f.get("is_diff")),
+                "threshold_text": str(f.get("threshold_text")),
+            }
+            for f in validation.get("failures") or []
+        ],
+        "waived": validation.get("waived_change_thresholds") or [],
+    }
+    models = [
+        (label, document.get(uri_key), document.get(id_key))
+        for label, uri_key, id_key in (
+            ("model", "model", "model_id"),
+            ("baseline", "baseline_model", "baseline_model_id"),
+        )
+    ]
+    return render_view(
+        "headrace_evaluator",
+        "metrics.html",
+        title=title,
+        models=models,
+        splits=list(document.get("example_splits") or []),
+        validation=shown_validation,
+        metrics=metrics,
+        slices=rows,
     )

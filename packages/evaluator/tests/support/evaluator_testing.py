@@ -7,14 +7,13 @@ The models are tf_keras networks exported the way the penguin module exports the
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from headrace_core import Examples, Model, ModelBlessing, ModelEvaluation, Schema
+from headrace_core.testing import require_test_data as require
+from headrace_core.testing import test_data_dir
 
 __all__ = [
     "DATA",
@@ -31,8 +30,7 @@ __all__ = [
     "train_model",
 ]
 
-REPO = Path(__file__).resolve().parents[4]
-DATA = Path(os.environ.get("HEADRACE_TEST_DATA") or REPO.parent / "shared" / "data")
+DATA = test_data_dir(__file__)
 PENGUIN = DATA / "penguin"
 FEATURES = ("culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g")
 LABEL = "species"
@@ -70,12 +68,6 @@ metrics_specs {
   }
 }
 """
-
-
-def require(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"test data {path} is missing; set HEADRACE_TEST_DATA to the data folder")
-    return path
 
 
 @dataclass(frozen=True)
