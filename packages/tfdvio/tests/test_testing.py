@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from headrace_tfdv_io.testing import write_examples
+from headrace_tfdv_io.testing import ExamplesFixture, write_examples
 
 
 def test_write_examples_types_columns_and_splits_two_to_one(tmp_path: Path) -> None:
@@ -20,3 +20,9 @@ def test_write_examples_types_columns_and_splits_two_to_one(tmp_path: Path) -> N
     record = tmp_path / "examples" / "Split-train" / "data_tfrecord-00000-of-00001.gz"
     with gzip.open(record) as f:
         assert f.read()
+
+
+def test_the_plugin_gives_the_real_penguin_data(penguin_examples: ExamplesFixture) -> None:
+    assert penguin_examples.splits == ["train", "eval"]
+    assert penguin_examples.counts["train"] == 2 * penguin_examples.counts["eval"] + 1
+    assert penguin_examples.types["species"] == "int"

@@ -4,17 +4,26 @@ A component's tests must not depend on the components upstream of it, so the CSV
 converted here the way CsvExampleGen converts them: each column typed as int, float or bytes
 from its values, a missing value is an absent feature, rows split 2:1 into ``train`` and
 ``eval`` by row index. Needs TensorFlow (the ``testing`` extra); statistics need TFDV.
+
+The real data sets come as the pytest fixtures ``taxi_examples`` and ``penguin_examples``
+(:mod:`headrace_tfdv_io.pytest_plugin`, loaded by pytest wherever this package is installed).
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from headrace_core.artifacts import encode_split_names
 
-__all__ = ["ExamplesFixture", "write_examples", "write_statistics"]
+__all__ = [
+    "ExamplesFixture",
+    "tfx_split",
+    "write_examples",
+    "write_statistics",
+]
 
 
 @dataclass(frozen=True)
@@ -51,11 +60,19 @@ def _column_type(values: list[str]) -> str:
     return "bytes"
 
 
+def tfx_split(index: int, splits: tuple[str, ...]) -> str:
+    """Row ``index``'s split: the last when ``index % 3 == 2``, else the first (TFX's 2:1)."""
+    return splits[-1] if len(splits) > 1 and index % 3 == 2 else splits[0]
+
+
 def write_examples(
-    csv_path: Path, out: Path, splits: tuple[str, ...] = ("train", "eval")
+    csv_path: Path,
+    out: Path,
+    splits: tuple[str, ...] = ("train", "eval"),
+    split_of: Callable[[int, tuple[str, ...]], str] = tfx_split,
 ) -> ExamplesFixture:
-    """Write ``out/Split-<name>/data_tfrecord-00000-of-00001.gz``; row ``i`` goes to the last
-    split when ``i % 3 == 2``, else to the first (TFX's default 2:1 ratio)."""
+    """Write ``out/Split-<name>/data_tfrecord-00000-of-00001.gz``, row ``i`` into split
+    ``split_of(i, splits)``."""
     import tensorflow as tf
 
     with open(csv_path, newline="", encoding="utf-8") as f:
@@ -80,7 +97,7 @@ def write_examples(
         writers[split] = tf.io.TFRecordWriter(str(path), options)
     try:
         for i, row in enumerate(rows):
-            split = splits[-1] if len(splits) > 1 and i % 3 == 2 else splits[0]
+            split = split_of(i, splits)
             features = {}
             for column in columns:
                 if row[column] == "":
