@@ -10,7 +10,7 @@ import pytest
 
 from headrace_core.plugins import ENV_DISABLE_AUTOLOAD
 from headrace_core.plugins.manager import PluginManager
-from headrace_core.testing import require_test_data, test_data_dir
+from headrace_core.testing import apply_executor_env, importable, require_test_data, test_data_dir
 
 
 def test_test_data_dir_prefers_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -46,3 +46,22 @@ def test_installed_plugins_loads_them_despite_the_environment(
 
 def test_metadata_store_lives_in_the_pipeline_root(metadata_store: Any, pipeline_root: Path):
     assert (pipeline_root / "metadata.sqlite").exists()
+
+
+def test_importable_puts_folders_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "path", ["x"])
+    importable(tmp_path / "a", tmp_path / "b", tmp_path / "a")
+    assert sys.path == [str(tmp_path / "a"), str(tmp_path / "b"), "x"]
+
+
+def test_apply_executor_env_keeps_what_the_user_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Component:
+        EXECUTOR_ENV = {"HR_TEST_A": "1", "HR_TEST_B": "1"}
+
+    monkeypatch.delenv("HR_TEST_A", raising=False)
+    monkeypatch.setenv("HR_TEST_B", "0")
+    apply_executor_env(Component)
+    assert (os.environ["HR_TEST_A"], os.environ["HR_TEST_B"]) == ("1", "0")
+    monkeypatch.delenv("HR_TEST_A")

@@ -23,15 +23,23 @@ from headrace_core.artifacts import Artifact
 from headrace_core.component import BaseComponent, ComponentSpec
 from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
-from headrace_core.testing.helpers import require_test_data, show_artifact, test_data_dir
+from headrace_core.testing.helpers import (
+    apply_executor_env,
+    importable,
+    require_test_data,
+    show_artifact,
+    test_data_dir,
+)
 
 __all__ = [
     "HEAVY_MODULES",
     "ConformanceError",
+    "apply_executor_env",
     "check_artifact_type",
     "check_component",
     "check_distribution",
     "imported_heavy_modules",
+    "importable",
     "require_test_data",
     "show_artifact",
     "test_data_dir",

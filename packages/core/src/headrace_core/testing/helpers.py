@@ -15,6 +15,8 @@ from typing import Any
 
 __all__ = [
     "TEST_DATA_ENV",
+    "apply_executor_env",
+    "importable",
     "require_test_data",
     "show_artifact",
     "test_data_dir",
@@ -45,6 +47,22 @@ def test_data_dir(start: str | os.PathLike[str] | None = None) -> Path:
 
 # Not a test, whatever its name says.
 test_data_dir.__test__ = False  # type: ignore[attr-defined]
+
+
+def importable(*folders: str | os.PathLike[str]) -> None:
+    """Put ``folders`` first on ``sys.path``: test helper and user modules import by name, as
+    a user's own modules would (pytest's ``--import-mode=importlib`` adds no folder)."""
+    for folder in reversed(dict.fromkeys(str(f) for f in folders)):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+def apply_executor_env(component: Any) -> None:
+    """Set what a runner sets before a node of ``component`` runs (its ``EXECUTOR_ENV``,
+    variables the user has not set), for tests that import TensorFlow themselves before any
+    executor runs: TensorFlow reads some of them once, when first imported."""
+    for key, value in getattr(component, "EXECUTOR_ENV", {}).items():
+        os.environ.setdefault(key, value)
 
 
 def require_test_data(path: str | os.PathLike[str], *, skip: bool = False) -> Path:
