@@ -10,8 +10,8 @@ import pytest
 
 from headrace_core import Examples, Importer, Pipeline
 from headrace_core.cli import main as headrace
-from headrace_core.runtime import Status
 from headrace_core.orchestration import LocalDagRunner
+from headrace_core.runtime import Status
 from headrace_statisticsgen import StatisticsGen
 from headrace_tfdv_io.testing import ExamplesFixture
 

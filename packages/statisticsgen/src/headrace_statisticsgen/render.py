@@ -1,18 +1,19 @@
 """Statistics as text and as a self-contained HTML page, from tensorflow-metadata protos only.
 
 Light by design (protobuf, no TFDV, no TensorFlow): the executor writes the HTML with it and
-``headrace show`` prints the text with it. The HTML page needs no network: inline CSS, inline
-SVG histograms, no scripts.
+``headrace show`` prints the text with it. The HTML page (``templates/statistics.html``, on
+the core's base page) needs no network: inline CSS, inline SVG histograms, no scripts.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from headrace_core.views import render_view
 
 __all__ = [
     "HTML_FILE_NAME",
@@ -266,103 +267,30 @@ def render_text(splits: Sequence[tuple[str, statistics_pb2.DatasetFeatureStatist
 
 
 # HTML --------------------------------------------------------------------------------------
-
-_CSS = """
-body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em;
-       color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; }
-h3 { font-size: 1.05em; margin-top: 1.5em; }
-table { border-collapse: collapse; margin: .5em 0 1em; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: 4px 8px; text-align: right;
-         vertical-align: top; }
-th { background: #f4f4f4; position: sticky; top: 0; }
-td.name, th.name, td.text { text-align: left; }
-td.name { font-weight: 600; white-space: nowrap; }
-td.warn, p.warn { color: #b00020; font-weight: 600; }
-.quantiles { font-size: 12px; color: #555; text-align: left; }
-.top { text-align: left; font-size: 12px; }
-.top span { color: #777; }
-nav a { margin-right: 1em; }
-svg { display: block; }
-.note { color: #666; font-size: 12px; }
-"""
+# The page is templates/statistics.html on the core's base page; here only what it shows.
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _svg_bars(
-    bars: Sequence[tuple[str, float]], width: int = 220, height: int = 60, caption: str = ""
-) -> str:
+def _chart(
+    bars: Sequence[tuple[str, float]], caption: str = "", width: int = 220, height: int = 60
+) -> dict[str, object]:
     """A bar chart: one bar per (tooltip, value), the tallest filling the height."""
-    if not bars:
-        return ""
-    top = max(v for _, v in bars) or 1.0
-    step = width / len(bars)
-    parts = [f'<svg width="{width}" height="{height + 14}" role="img" aria-label="{_e(caption)}">']
+    top = max((v for _, v in bars), default=0.0) or 1.0
+    step = width / len(bars) if bars else 0.0
+    shapes = []
     for i, (tip, value) in enumerate(bars):
         h = max(0.0, height * value / top)
         if value > 0:
             h = max(h, 1.0)  # a rare value still shows as a sliver
-        parts.append(
-            f'<rect x="{i * step + 0.5:.1f}" y="{height - h:.1f}" width="{max(step - 1, 1):.1f}" '
-            f'height="{h:.1f}" fill="#4a78c2"><title>{_e(tip)}</title></rect>'
+        shapes.append(
+            {
+                "x": i * step + 0.5,
+                "y": height - h,
+                "width": max(step - 1, 1),
+                "height": h,
+                "tip": tip,
+            }
         )
-    parts.append(f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>')
-    if caption:
-        parts.append(
-            f'<text x="0" y="{height + 12}" font-size="10" fill="#555">{_e(caption)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _numeric_histogram(s: FeatureSummary) -> str:
-    bars = [
-        (f"[{_num(low)}, {_num(high)}]: about {round(count)}", count)
-        for low, high, count in s.histogram
-    ]
-    caption = f"{_num(s.histogram[0][0])} … {_num(s.histogram[-1][1])}" if s.histogram else ""
-    return _svg_bars(bars, caption=caption)
-
-
-def _top_values_chart(s: FeatureSummary, limit: int = 20) -> str:
-    shown = s.top_values[:limit]
-    bars = [(f"{value}: {_num(freq)}", freq) for value, freq in shown]
-    caption = f"top {len(shown)} of {s.unique} values" if s.unique is not None else ""
-    return _svg_bars(bars, caption=caption)
-
-
-def _numeric_table(summaries: Sequence[FeatureSummary]) -> list[str]:
-    out = [
-        "<table><tr>"
-        + "".join(
-            ('<th class="name">' if h == "feature" else "<th>") + f"{h}</th>"
-            for h in (
-                "feature", "type", "count", "missing", "mean", "std dev", "zeros", "min",
-                "median", "max", "quantiles", "values/example", "histogram",
-            )
-        )
-        + "</tr>"
-    ]  # fmt: skip
-    for s in summaries:
-        quantiles = ", ".join(f"{p:g}%: {_num(v)}" for p, v in s.quantiles)
-        zeros = (s.zeros or 0) / s.count if s.count else 0.0
-        warn = ' class="warn"' if s.missing else ""
-        out.append(
-            "<tr>"
-            f'<td class="name" id="f-{_e(s.name)}">{_e(s.name)}</td><td>{_e(s.type)}</td>'
-            f"<td>{s.count}</td><td{warn}>{_pct(s.missing_fraction)}</td>"
-            f"<td>{_num(s.mean)}</td><td>{_num(s.std_dev)}</td><td>{_pct(zeros)}</td>"
-            f"<td>{_num(s.min)}</td><td>{_num(s.median)}</td><td>{_num(s.max)}</td>"
-            f'<td class="quantiles">{_e(quantiles)}</td>'
-            f"<td>{_values_per_example(s)}</td>"
-            f"<td>{_numeric_histogram(s)}</td>"
-            "</tr>"
-        )
-    out.append("</table>")
-    return out
+    return {"bars": shapes, "caption": caption, "width": width, "height": height}
 
 
 def _values_per_example(s: FeatureSummary) -> str:
@@ -371,37 +299,43 @@ def _values_per_example(s: FeatureSummary) -> str:
     return f"{s.min_values}-{s.max_values} (avg {_num(round(s.avg_values, 3))})"
 
 
-def _categorical_table(summaries: Sequence[FeatureSummary]) -> list[str]:
-    out = [
-        "<table><tr>"
-        + "".join(
-            ('<th class="name">' if h == "feature" else "<th>") + f"{h}</th>"
-            for h in (
-                "feature", "type", "count", "missing", "unique", "avg length", "top values",
-                "values/example", "top values chart",
-            )
-        )
-        + "</tr>"
-    ]  # fmt: skip
-    for s in summaries:
-        top = "<br>".join(
-            f"{_e(_shorten(value, 48))} <span>({_num(freq)})</span>"
-            for value, freq in s.top_values[:5]
-        )
-        warn = ' class="warn"' if s.missing else ""
-        avg_length = None if s.avg_length is None else round(s.avg_length, 2)
-        out.append(
-            "<tr>"
-            f'<td class="name" id="f-{_e(s.name)}">{_e(s.name)}</td><td>{_e(s.type)}</td>'
-            f"<td>{s.count}</td><td{warn}>{_pct(s.missing_fraction)}</td>"
-            f"<td>{_num(s.unique)}</td><td>{_num(avg_length)}</td>"
-            f'<td class="top">{top or "-"}</td>'
-            f"<td>{_values_per_example(s)}</td>"
-            f"<td>{_top_values_chart(s)}</td>"
-            "</tr>"
-        )
-    out.append("</table>")
-    return out
+def _common(s: FeatureSummary) -> dict[str, object]:
+    return {
+        "name": s.name,
+        "type": s.type,
+        "count": s.count,
+        "missing": s.missing,
+        "missing_pct": _pct(s.missing_fraction),
+        "values_per_example": _values_per_example(s),
+    }
+
+
+def _numeric_row(s: FeatureSummary) -> dict[str, object]:
+    bars = [(f"[{_num(lo)}, {_num(hi)}]: about {round(n)}", n) for lo, hi, n in s.histogram]
+    caption = f"{_num(s.histogram[0][0])} … {_num(s.histogram[-1][1])}" if s.histogram else ""
+    zeros = (s.zeros or 0) / s.count if s.count else 0.0
+    return _common(s) | {
+        "mean": _num(s.mean),
+        "std_dev": _num(s.std_dev),
+        "zeros": _pct(zeros),
+        "min": _num(s.min),
+        "median": _num(s.median),
+        "max": _num(s.max),
+        "quantiles": ", ".join(f"{p:g}%: {_num(v)}" for p, v in s.quantiles),
+        "chart": _chart(bars, caption),
+    }
+
+
+def _categorical_row(s: FeatureSummary, limit: int = 20) -> dict[str, object]:
+    shown = s.top_values[:limit]
+    caption = f"top {len(shown)} of {s.unique} values" if s.unique is not None else ""
+    avg_length = None if s.avg_length is None else round(s.avg_length, 2)
+    return _common(s) | {
+        "unique": _num(s.unique),
+        "avg_length": _num(avg_length),
+        "top": [(_shorten(value, 48), _num(freq)) for value, freq in s.top_values[:5]],
+        "chart": _chart([(f"{value}: {_num(freq)}", freq) for value, freq in shown], caption),
+    }
 
 
 def render_html(
@@ -415,44 +349,20 @@ def render_html(
     has no statistics for is listed as absent from that split.
     """
     expected = feature_names(splits) if expected_features is None else expected_features
-    body: list[str] = [f"<h1>{_e(title)}</h1>"]
-    if len(splits) > 1:
-        body.append(
-            "<nav>"
-            + "".join(f'<a href="#split-{_e(split)}">{_e(split)}</a>' for split, _ in splits)
-            + "</nav>"
-        )
+    shown = []
     for split, stats in splits:
-        body.append(f'<h2 id="split-{_e(split)}">Split {_e(split)}</h2>')
+        datasets = []
         for dataset in stats.datasets:
             summaries = feature_summaries(dataset)
-            if len(stats.datasets) > 1:
-                body.append(f"<h3>Slice {_e(dataset.name or '(all)')}</h3>")
-            body.append(f"<p>{dataset.num_examples} examples, {len(summaries)} features</p>")
-            absent = _absent(summaries, expected)
-            if absent:
-                body.append(
-                    '<p class="warn">Absent (no values in this split): '
-                    + ", ".join(_e(name) for name in absent)
-                    + "</p>"
-                )
-            numeric = [s for s in summaries if s.numeric]
-            other = [s for s in summaries if not s.numeric]
-            if numeric:
-                body.append(f"<h3>Numeric features ({len(numeric)})</h3>")
-                body += _numeric_table(numeric)
-            if other:
-                body.append(f"<h3>Categorical features ({len(other)})</h3>")
-                body += _categorical_table(other)
-    body.append(
-        '<p class="note">Missing: share of examples without the feature. Quantiles and '
-        "histograms are TFDV's approximations. Hover over a bar for its range and count.</p>"
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+            datasets.append(
+                {
+                    "name": dataset.name or "(all)",
+                    "num_examples": dataset.num_examples,
+                    "num_features": len(summaries),
+                    "absent": _absent(summaries, expected),
+                    "numeric": [_numeric_row(s) for s in summaries if s.numeric],
+                    "categorical": [_categorical_row(s) for s in summaries if not s.numeric],
+                }
+            )
+        shown.append({"name": split, "datasets": datasets})
+    return render_view("headrace_statisticsgen", "statistics.html", title=title, splits=shown)
