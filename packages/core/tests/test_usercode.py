@@ -67,6 +67,10 @@ def test_an_edited_helper_is_seen_by_the_next_load(tmp_path: Path) -> None:
     assert sys.path[:2] == [code.folder, str(module.parent)]
     assert os.environ["PYTHONPATH"].split(os.pathsep)[:2] == [code.folder, str(module.parent)]
     assert user_code_of(first).folder not in sys.path  # type: ignore[arg-type, union-attr]
+    # Importing a helper by name now finds the copy; cache keys still hash the user's file.
+    assert sys.modules["hrcore_uc_helper"].__file__.startswith(code.folder)  # type: ignore[union-attr]
+    helper = module.parent / "hrcore_uc_helper.py"
+    assert find_module_source("hrcore_uc_helper") == str(helper)
 
 
 def test_a_function_pickled_by_name_loads_in_a_fresh_interpreter(tmp_path: Path) -> None:

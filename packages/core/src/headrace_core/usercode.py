@@ -67,6 +67,7 @@ __all__ = [
     "load_user_function",
     "materialize",
     "needs_extra_package",
+    "original_path",
     "user_code_of",
     "with_user_code",
 ]
@@ -214,6 +215,21 @@ def _write_folder(root: str, target: str, files: dict[str, bytes]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def original_path(path: str) -> str:
+    """The user's file that ``path`` (maybe inside a copy this process loaded) was copied from.
+
+    After a module file is loaded, its helpers import by name from the copy, also for code
+    naming them by dotted path; messages and cache keys name the user's own files.
+    """
+    if not path:
+        return path
+    path = os.path.abspath(path)
+    for source_folder, copy in list(_active.items()):
+        if path.startswith(copy + os.sep):
+            return os.path.join(source_folder, os.path.basename(path))
+    return path
+
+
 def _put_first(entries: list[str], first: Sequence[str], drop: Sequence[str]) -> list[str]:
     unwanted = set(first) | set(drop)
     return [*first, *(e for e in entries if e not in unwanted)]
@@ -341,12 +357,13 @@ def _load_ref(ref: str, problem: Problem, error: type[UserCodeError]) -> Callabl
             raise error.of(_replace(problem, kind="not_importable", detail=detail)) from e
         raise error.of(_replace(problem, kind="import", detail=f"{type(e).__name__}: {e}")) from e
     except Exception as e:
-        where = getattr(sys.modules.get(module_name), "__file__", None) or module_name
+        where = original_path(getattr(sys.modules.get(module_name), "__file__", None) or "")
+        where = where or module_name
         detail = f"{type(e).__name__}: {e}"
         where_ = f"module {module_name!r} ({where})"
         raise error.of(_replace(problem, kind="import", where=where_, detail=detail)) from e
     _export_import_root(module, module_name)
-    where = f"module {module_name!r} ({getattr(module, '__file__', None) or 'no file'})"
+    where = f"module {module_name!r} ({original_path(module.__file__ or '') or 'no file'})"
     # The message names the function as given in the path, not the component's default.
     return _function_of(module, _replace(problem, where=where), error)
 
@@ -427,6 +444,7 @@ def find_module_source(module_name: str) -> str | None:
                     return None
                 search = list(spec.submodule_search_locations)
         path = spec.origin if spec is not None else None
+    path = original_path(path or "")
     if path and path.endswith(".py") and os.path.isfile(path):
         return os.path.abspath(path)
     return None
