@@ -159,6 +159,35 @@ def _import_ml_metadata() -> None:
                 del sys.modules["grpc"]
 
 
+ENV_SQLITE_JOURNAL = "HEADRACE_SQLITE_JOURNAL"
+
+
+def _new_sqlite_store(path: str) -> None:
+    """Make a new SQLite store a WAL database (``HEADRACE_SQLITE_JOURNAL=delete``: the rollback
+    journal, for a pipeline root on a network file system, where WAL does not work).
+
+    In WAL mode a commit is one append and one fsync of the ``-wal`` file instead of a rollback
+    journal's four fsyncs, and readers never block the writer. MLMD cannot set it (it takes no
+    pragmas), but the mode is stored in the database file and every later connection, MLMD's
+    bundled SQLite included, uses it. It is set only while the file does not exist yet, with
+    Python's sqlite3 closed again before MLMD opens the file: two SQLite libraries must never
+    hold one database open in one process (POSIX locks are per process, so closing either
+    drops the other's locks, and a WAL database's shared-memory locks with them).
+    """
+    if os.path.exists(path) or os.environ.get(ENV_SQLITE_JOURNAL, "wal").strip().lower() != "wal":
+        return
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        finally:
+            db.close()
+    except sqlite3.Error:
+        pass  # another process is making the store: MLMD opens it as that process left it
+
+
 def connection_config(url: str) -> Any:
     """An MLMD ``ConnectionConfig`` for ``url``."""
     _import_ml_metadata()
@@ -174,6 +203,7 @@ def connection_config(url: str) -> Any:
             raise MetadataError(f"metadata URL {url!r} names no file")
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
+        _new_sqlite_store(os.path.abspath(path))
         config.sqlite.filename_uri = os.path.abspath(path)
         config.sqlite.connection_mode = (
             metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
