@@ -35,8 +35,8 @@ import cProfile
 import json
 import os
 import pstats
-import sqlite3
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -239,15 +239,23 @@ def _profile(pipeline: Any, urls: dict[str, str], prefix: str, runs: int) -> dic
     return out
 
 
+_SNAPSHOT = """
+import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+try:
+    src.backup(dst)
+finally:
+    dst.close()
+    src.close()
+"""
+
+
 def _snapshot(source: str, target: str) -> None:
-    """A consistent copy of a SQLite store, taken between runs."""
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+    """A consistent copy of a SQLite store, taken between runs, in a process of its own: this
+    one holds the store open through MLMD's SQLite, and a second SQLite library in one process
+    breaks the other's locks when it closes (with WAL, it may checkpoint and delete the -wal
+    file under MLMD's connection)."""
+    subprocess.run([sys.executable, "-c", _SNAPSHOT, source, target], check=True)
 
 
 def history(args: argparse.Namespace) -> dict[str, Any]:
