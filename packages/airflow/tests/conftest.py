@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,21 +23,12 @@ from headrace_airflow.local import (  # noqa: E402
     LocalAirflow,
     airflow_python_from_env,
 )
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,7 @@ if str(FIXTURES) not in sys.path:
 from hrbeam_util import HELLO, Events, headrace  # noqa: E402
 
 from headrace_core import ir  # noqa: E402
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,13 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ KFP environment holds)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from headrace_core.plugins import ENV_ALLOW, ENV_DISABLE_AUTOLOAD, reset_plugin_manager
+from headrace_core.plugins.manager import PluginManager
 
 TESTS = Path(__file__).resolve().parent
 # support/: helpers; pipelines/: test pipelines and their components, importable by name as
@@ -23,12 +22,7 @@ for _folder in (TESTS / "support", TESTS / "pipelines"):
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(monkeypatch: pytest.MonkeyPatch, installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
     monkeypatch.delenv("HEADRACE_KFP_PYTHON", raising=False)
     monkeypatch.delenv("HEADRACE_METADATA", raising=False)  # every task would use it
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
