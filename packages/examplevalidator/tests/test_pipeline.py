@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from headrace_core import (
     Schema,
 )
 from headrace_core.orchestration.local import LocalDagRunner, RunResult
+from headrace_core.testing import show_artifact
 
 SPLITS = '["train", "eval"]'
 
@@ -76,27 +74,6 @@ def _statuses(result: RunResult) -> dict[str, str]:
     return {n: r.status for n, r in result.results.items()}
 
 
-def _show(root: Path, artifact_id: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "headrace_core.cli",
-            "show",
-            str(artifact_id),
-            "--pipeline-root",
-            str(root),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    document: dict[str, Any] = json.loads(out.stdout)
-    return document
-
-
 def test_clean_data_is_validated_then_trained_on_and_cached(
     pipeline_root: Path, data: dict[str, Path]
 ) -> None:
@@ -130,7 +107,7 @@ def test_clean_data_is_validated_then_trained_on_and_cached(
     assert again.id == anomalies.id
 
     assert anomalies.id is not None
-    shown = _show(pipeline_root, anomalies.id)
+    shown = show_artifact(pipeline_root, anomalies.id)
     assert shown["summary"].splitlines()[1:] == [
         "split 'train': no anomalies",
         "split 'eval': no anomalies",
@@ -152,7 +129,7 @@ def test_anomalies_skip_the_guarded_node(
     assert anomalies.custom_properties["blessed_eval"] == 0
 
     assert anomalies.id is not None
-    shown = _show(pipeline_root, anomalies.id)
+    shown = show_artifact(pipeline_root, anomalies.id)
     assert shown["summary"].splitlines()[1:] == [
         "split 'train': no anomalies",
         "split 'eval': 1 anomaly",

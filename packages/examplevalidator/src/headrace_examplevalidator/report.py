@@ -2,17 +2,19 @@
 
 Shared by the executor (which writes ``anomalies.txt`` and ``anomalies.html`` beside each
 ``SchemaDiff.pb``) and the ``headrace show`` viewer. Only protobuf and tensorflow-metadata are
-used, and only when a proto is parsed: this module never imports TensorFlow or TFDV.
+used, and only when a proto is parsed: this module never imports TensorFlow or TFDV. The HTML
+page is ``templates/anomalies.html`` on the core's base page (:mod:`headrace_core.views`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from headrace_core.views import render_view
 
 __all__ = [
     "ANOMALIES_FILE",
@@ -213,73 +215,16 @@ def render_text(reports: Iterable[SplitReport], title: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em; color: #222; }
-h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 0.6em 0; }
-th, td { border: 1px solid #ccc; padding: 0.35em 0.7em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-.ok { color: #1a7f37; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
-.ERROR { color: #b42318; } .WARNING { color: #9a6700; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-ul { margin: 0; padding-left: 1.2em; }
-"""
-
-
-def _html_split(report: SplitReport, heading: bool) -> list[str]:
-    e = html.escape
-    out: list[str] = []
-    if heading:
-        out.append(f"<h2>Split {e(report.split)}</h2>")
-    if report.blessed:
-        out.append('<p class="ok">No anomalies.</p>')
-    else:
-        out.append(f'<p class="bad">{e(_status_line(report).split(": ", 1)[1])}</p>')
-        out.append(
-            "<table><tr><th>Feature</th><th>Severity</th><th>Short description</th>"
-            "<th>Description</th></tr>"
-        )
-        for a in report.anomalies:
-            if len(a.reasons) > 1:
-                detail = (
-                    "<ul>"
-                    + "".join(
-                        f"<li><b>{e(r.short_description)}</b>: {e(r.description)}</li>"
-                        for r in a.reasons
-                    )
-                    + "</ul>"
-                )
-            else:
-                detail = e(a.description)
-            out.append(
-                f'<tr><td>{e(a.feature)}</td><td class="{e(a.severity)}">{e(a.severity)}</td>'
-                f"<td>{e(a.short_description)}</td><td>{detail}</td></tr>"
-            )
-        out.append("</table>")
-    if report.measurements:
-        out.append(
-            "<table><tr><th>Feature</th><th>Comparison</th><th>Measure</th><th>Value</th>"
-            "<th>Threshold</th></tr>"
-        )
-        for m in report.measurements:
-            cls = "num bad" if m.exceeded else "num"
-            out.append(
-                f"<tr><td>{e(m.feature)}</td><td>{e(m.kind)}</td><td>{e(m.type)}</td>"
-                f'<td class="{cls}">{m.value:.6g}</td><td class="num">{m.threshold:.6g}</td>'
-                "</tr>"
-            )
-        out.append("</table>")
-    return out
-
-
 def render_html(reports: Sequence[SplitReport], title: str) -> str:
     """One self-contained page (inline CSS, no scripts, no external resources)."""
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    for report in reports:
-        body.extend(_html_split(report, heading=True))
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+    splits = [
+        {
+            "split": r.split,
+            "blessed": r.blessed,
+            "status": _status_line(r).split(": ", 1)[1],
+            "anomalies": r.anomalies,
+            "measurements": r.measurements,
+        }
+        for r in reports
+    ]
+    return render_view("headrace_examplevalidator", "anomalies.html", title=title, reports=splits)
