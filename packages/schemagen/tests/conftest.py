@@ -1,5 +1,5 @@
-"""Fixtures on the real data: Examples as CsvExampleGen writes them, and their statistics as
-StatisticsGen computes them (``headrace_tfdv_io.testing``)."""
+"""Fixtures on the real data: their statistics as StatisticsGen computes them. The Examples
+(taxi_examples, penguin_examples) come from headrace-tfdv-io's pytest plugin."""
 
 from __future__ import annotations
 
@@ -10,19 +10,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from headrace_tfdv_io.testing import ExamplesFixture, write_examples, write_statistics
-
-
-@pytest.fixture(scope="session")
-def taxi_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
-    out = tmp_path_factory.mktemp("taxi") / "examples"
-    return write_examples(test_data / "chicago_taxi" / "data.csv", out)
-
-
-@pytest.fixture(scope="session")
-def penguin_examples(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> ExamplesFixture:
-    out = tmp_path_factory.mktemp("penguin") / "examples"
-    return write_examples(test_data / "penguin" / "penguins_processed.csv", out)
+from headrace_tfdv_io.testing import ExamplesFixture, write_statistics
 
 
 @pytest.fixture(scope="session")

@@ -233,7 +233,7 @@ def test_malformed_schema_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         _import(bad, tmp_path / "out")
     message = str(caught.value)
-    assert message.startswith(f"ImportSchemaGen: {bad}:3:3: not a valid tensorflow_metadata")
+    assert message.startswith(f"ImportSchemaGen: schema {bad}:3:3: not a valid tensorflow_metadata")
     assert '"typ"' in message
     assert not (tmp_path / "out" / "schema.pbtxt").exists()
 

@@ -14,8 +14,8 @@ import pytest
 
 from headrace_core import ExampleStatistics, Importer, Pipeline
 from headrace_core.cli import main as headrace
-from headrace_core.runtime import Status
 from headrace_core.orchestration import LocalDagRunner
+from headrace_core.runtime import Status
 from headrace_schemagen import ImportSchemaGen, SchemaGen
 
 
