@@ -30,6 +30,9 @@ RUNNER_NODES = 50
 RUNNER_ROUNDS = 2  # worker processes per shape, alternating chain and grid
 RUNNER_STORES = 2  # fresh stores per worker: a first run on each, then cached reruns
 RUNNER_RERUNS = 3  # rounds of cached reruns over a worker's stores
+# Whole `headrace run` processes on small chains: interpreter, imports, plugins, MLMD and all.
+PROCESS_NODES = (10, 50)  # the per-node cost is the difference of first runs over the nodes
+PROCESS_ROUNDS = 5  # fresh stores per size, the sizes alternating
 GRID_WIDTH = 7  # the grid variant: Start + 7 layers of 7 nodes = 50 nodes
 # History: 1,000 cached runs of the 50-node chain take ~10-20 min on a small machine (and grow
 # with the history), so the history group uses a 10-node chain, the same for every figure.
@@ -259,6 +262,74 @@ def _cli_cached_rerun(path: Path, root: Path, metadata: str | None = None) -> fl
     return took
 
 
+def _cli_run(path: Path, root: Path) -> tuple[float, set[str]]:
+    """Wall time of a whole ``headrace run`` process, and the statuses of its nodes."""
+    env = {**os.environ, "BENCH_ROOT": str(root)}
+    cmd = [sys.executable, "-m", "headrace_core.cli", "run", str(path), "--json"]
+    start = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    took = time.perf_counter() - start
+    return took, {n["status"] for n in json.loads(out.stdout)["nodes"].values()}
+
+
+def _process_rows() -> list[Row]:
+    """First runs on fresh stores and fully cached reruns, each a whole ``headrace run``
+    process, for PROCESS_NODES-node chains in alternation; the marginal cost of a node is the
+    difference between the first runs of the two sizes, over the difference in nodes."""
+    small, large = PROCESS_NODES
+    first: dict[int, list[float]] = {n: [] for n in PROCESS_NODES}
+    cached: dict[int, list[float]] = {n: [] for n in PROCESS_NODES}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for n in PROCESS_NODES:
+            (Path(tmp) / f"chain{n}").mkdir()
+            paths[n] = _pipeline_file(Path(tmp) / f"chain{n}", n)
+        for round_ in range(PROCESS_ROUNDS):
+            for n in PROCESS_NODES:
+                root = Path(tmp) / f"chain{n}" / f"root{round_}"
+                took, statuses = _cli_run(paths[n], root)
+                if statuses != {"complete"}:
+                    raise RuntimeError(f"a first run of the {n}-node chain ended {statuses}")
+                first[n].append(took)
+                cached[n].append(_cli_cached_rerun(paths[n], root))
+    marginal = statistics.median(
+        (b - a) / (large - small) for a, b in zip(first[small], first[large], strict=True)
+    )
+    median = statistics.median
+    return [
+        (
+            f"headrace run, {small}-node chain, first run (whole process)",
+            median(first[small]) * 1000,
+            "ms",
+            _check(median(first[small]), 0.200, "<= 200 ms") + f"  (median of {PROCESS_ROUNDS})",
+        ),
+        (
+            f"headrace run, {small}-node chain, cached rerun (whole process)",
+            median(cached[small]) * 1000,
+            "ms",
+            _check(median(cached[small]), 0.150, "<= 150 ms"),
+        ),
+        (
+            f"headrace run, {large}-node chain, first run (whole process)",
+            median(first[large]) * 1000,
+            "ms",
+            "",
+        ),
+        (
+            f"headrace run, {large}-node chain, cached rerun (whole process)",
+            median(cached[large]) * 1000,
+            "ms",
+            "",
+        ),
+        (
+            f"headrace run, first run, marginal cost per node ({small} -> {large} nodes)",
+            marginal * 1000,
+            "ms",
+            _check(marginal, 0.003, "<= 3 ms"),
+        ),
+    ]
+
+
 def _median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(r[key]) for r in runs)
 
@@ -356,6 +427,7 @@ def runner_bench() -> list[Row]:
                     f"median of {len(stores)}",
                 )
             )
+    rows += _process_rows()
     rows.append(_commit_row("after"))
     return rows
 
