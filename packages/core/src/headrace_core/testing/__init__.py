@@ -25,6 +25,7 @@ from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
 from headrace_core.testing.helpers import (
     apply_executor_env,
+    ignore_warnings,
     importable,
     require_test_data,
     show_artifact,
@@ -38,6 +39,7 @@ __all__ = [
     "check_artifact_type",
     "check_component",
     "check_distribution",
+    "ignore_warnings",
     "imported_heavy_modules",
     "importable",
     "require_test_data",

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "TEST_DATA_ENV",
     "apply_executor_env",
+    "ignore_warnings",
     "importable",
     "require_test_data",
     "show_artifact",
@@ -63,6 +64,13 @@ def apply_executor_env(component: Any) -> None:
     executor runs: TensorFlow reads some of them once, when first imported."""
     for key, value in getattr(component, "EXECUTOR_ENV", {}).items():
         os.environ.setdefault(key, value)
+
+
+def ignore_warnings(config: Any, *filters: str) -> None:
+    """Add ``filterwarnings`` lines (``"ignore::DeprecationWarning:tensorflow.*"``) from a
+    conftest's ``pytest_configure``: noise from dependencies that a package cannot act on."""
+    for line in filters:
+        config.addinivalue_line("filterwarnings", line)
 
 
 def require_test_data(path: str | os.PathLike[str], *, skip: bool = False) -> Path:

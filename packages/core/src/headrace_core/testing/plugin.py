@@ -19,7 +19,7 @@ from headrace_core.plugins.manager import (
     get_plugin_manager,
     reset_plugin_manager,
 )
-from headrace_core.testing.helpers import test_data_dir
+from headrace_core.testing.helpers import ignore_warnings, test_data_dir
 
 #: Warnings that TensorFlow's and TFDV's dependencies print when imported; nothing a
 #: headrace package can act on, and under ``-W error`` they would fail unrelated tests.
@@ -31,8 +31,7 @@ DEPENDENCY_NOISE = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for line in DEPENDENCY_NOISE:
-        config.addinivalue_line("filterwarnings", line)
+    ignore_warnings(config, *DEPENDENCY_NOISE)
 
 
 @pytest.fixture
