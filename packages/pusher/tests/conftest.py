@@ -7,17 +7,16 @@ was pushed.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from headrace_core.testing import ignore_warnings, importable
+
 TESTS = Path(__file__).parent
 # support/: helpers; fixtures/: function components, importable by name as a user's would be.
-for _folder in (TESTS / "support", TESTS / "fixtures"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
+importable(TESTS / "support", TESTS / "fixtures")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -29,11 +28,7 @@ from headrace_core.plugins.manager import PluginManager  # noqa: E402
 
 def pytest_configure(config: pytest.Config) -> None:
     # Noise from TensorFlow's dependencies on import, nothing this package can act on.
-    for line in (
-        "ignore::FutureWarning:google.api_core._python_version_support",
-        "ignore::DeprecationWarning",
-    ):
-        config.addinivalue_line("filterwarnings", line)
+    ignore_warnings(config, "ignore::DeprecationWarning")
 
 
 @pytest.fixture(autouse=True)
