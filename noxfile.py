@@ -200,3 +200,116 @@ def bench(session: nox.Session) -> None:
     if not session.posargs or "orchestrators" in session.posargs:
         session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("python", "tools/bench/run.py", *session.posargs)
+
+
+# Compatibility with the oldest core ----------------------------------------------------------
+
+# Each package's contract tests: its plugin registers, its components build and compile, and
+# check_distribution passes. Quick, and what an older core would break first.
+COMPAT_TESTS = ("test_plugin.py", "test_component.py")
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    numbers = tuple(int(n) for n in version.split("."))
+    return numbers + (0,) * (3 - len(numbers))
+
+
+def _core_lower_bound(directory: Path) -> str | None:
+    """The oldest headrace-core a package claims to work with (its ``>=``, ``~=`` or ``==``
+    clause); None if it does not depend on the core."""
+    project = tomllib.loads((directory / "pyproject.toml").read_text())["project"]
+    for requirement in project.get("dependencies", []):
+        name = re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
+        if name != "headrace-core":
+            continue
+        specifier = re.sub(r"\[[^\]]*\]", "", requirement[len(name) :].split(";")[0])
+        for clause in specifier.strip().strip("()").split(","):
+            m = re.fullmatch(r"\s*(>=|~=|==)\s*([0-9]+(?:\.[0-9]+)*)\s*", clause)
+            if m:
+                return m.group(2)
+        raise ValueError(
+            f"{directory / 'pyproject.toml'}: {requirement!r} has no lower bound; "
+            "say which core it needs (>=X.Y)"
+        )
+    return None
+
+
+def _core_source(session: nox.Session, lower: str, current: str, names: list[str]) -> Path:
+    """headrace-core at ``lower``: from its release tag, or this tree if it is that version."""
+    import subprocess
+
+    padded = ".".join(str(n) for n in _release_key(lower))
+    for tag in dict.fromkeys([f"headrace-core-v{lower}", f"headrace-core-v{padded}"]):
+        found = subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", f"refs/tags/{tag}"],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        if found.returncode == 0:
+            target = Path(session.create_tmp()) / tag
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            archive = subprocess.run(
+                ["git", "archive", "--format=tar", tag, "packages/core"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+            session.log(f"headrace-core {lower}: built from tag {tag}")
+            return target / "packages" / "core"
+    if _release_key(lower) == _release_key(current):
+        session.log(
+            f"headrace-core {lower}: no tag headrace-core-v{padded}; the lower bound is the "
+            f"current core version ({current}), so testing against this tree's core"
+        )
+        return PACKAGES["headrace-core"]
+    session.error(
+        f"{', '.join(names)} claim headrace-core >= {lower}, but there is no tag "
+        f"headrace-core-v{padded} "
+        f"and this tree's core is {current}: create the tag from that release's commit, or "
+        "raise the lower bound to a core that is tagged"
+    )
+    raise AssertionError("unreachable")
+
+
+@nox.session(python=PYTHON)
+def compat(session: nox.Session) -> None:
+    """Each component package's contract tests against the OLDEST headrace-core its
+    pyproject admits (docs/releasing.md). Packages sharing a lower bound share one install
+    and one pytest process, so the TensorFlow stack is imported once."""
+    about = (PACKAGES["headrace-core"] / "src" / "headrace_core" / "__about__.py").read_text()
+    found = re.search(r'__version__\s*=\s*"([^"]+)"', about)
+    if found is None:
+        session.error("packages/core/src/headrace_core/__about__.py: no __version__")
+    current = found.group(1)
+    groups: dict[str, list[Path]] = {}
+    for name, directory in PACKAGES.items():
+        lower = None if name == "headrace-core" else _core_lower_bound(directory)
+        if lower is not None:
+            groups.setdefault(lower, []).append(directory)
+    for lower in sorted(groups, key=_release_key):
+        directories = groups[lower]
+        core = _core_source(session, lower, current, [d.name for d in directories])
+        args = ["-c", CONSTRAINTS, "--reinstall-package", "headrace-core", str(core)]
+        local = {d for directory in directories for d in _local_closure(directory)}
+        for d in sorted(local - {PACKAGES["headrace-core"]}):
+            extra = "[test]" if d in directories else ""
+            args += ["-e", f"{d.relative_to(ROOT)}{extra}"]
+        session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
+        _compile_sources(session, sorted(local - {PACKAGES["headrace-core"]}))
+        session.run(
+            "python",
+            "-c",
+            "import importlib.metadata as m; print('headrace-core', m.version('headrace-core'),"
+            " 'installed')",
+        )
+        found_tests = {d: [d / "tests" / t for t in COMPAT_TESTS] for d in directories}
+        tests = [str(t) for paths in found_tests.values() for t in paths if t.exists()]
+        untested = [
+            d.name for d, paths in found_tests.items() if not any(t.exists() for t in paths)
+        ]
+        if untested:
+            session.log(f"no {' or '.join(COMPAT_TESTS)} in: {', '.join(untested)}")
+        session.run("pytest", "-q", "-p", "no:cacheprovider", *tests, *session.posargs)
