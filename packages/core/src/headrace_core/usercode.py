@@ -149,6 +149,7 @@ class UserCode:
 
 _lock = threading.RLock()
 _active: dict[str, str] = {}  # source folder -> its copy now on sys.path / PYTHONPATH
+_copies: dict[str, str] = {}  # every copy this process activated -> its source folder
 _loaded: dict[str, UserCode] = {}  # module name -> the code it was loaded from
 
 
@@ -224,7 +225,7 @@ def original_path(path: str) -> str:
     if not path:
         return path
     path = os.path.abspath(path)
-    for source_folder, copy in list(_active.items()):
+    for copy, source_folder in list(_copies.items()):
         if path.startswith(copy + os.sep):
             return os.path.join(source_folder, os.path.basename(path))
     return path
@@ -245,12 +246,15 @@ def _activate(code: UserCode) -> None:
     source_folder = os.path.dirname(code.source_file)
     previous = _active.get(source_folder)
     if previous != code.folder:
-        stems = {os.path.splitext(n)[0] for n in code.files if "/" not in n}
-        ours = (source_folder + os.sep, code.root + os.sep)
-        for name in stems:
+        helpers = {os.path.splitext(n)[0] for n in code.files if "/" not in n}
+        main = os.path.splitext(os.path.basename(code.source_file))[0]
+        for name in helpers | {main}:
             module = sys.modules.get(name)
             path = os.path.abspath(getattr(module, "__file__", None) or "")
-            # Only versions of this user folder's helpers; an installed module is left alone.
+            # Versions of this folder's modules from earlier copies, and helpers imported from
+            # the folder itself (they may predate an edit); an installed module is left alone,
+            # and so is the module file imported from its own folder (no copy shadows it).
+            ours = (code.root + os.sep, source_folder + os.sep) if name != main else code.root
             if (
                 module is not None
                 and path.startswith(ours)
@@ -262,6 +266,7 @@ def _activate(code: UserCode) -> None:
     sys.path[:] = _put_first(sys.path, [code.folder, source_folder], drop)
     _set_pythonpath([code.folder, source_folder], drop)
     _active[source_folder] = code.folder
+    _copies[code.folder] = source_folder
 
 
 def _import_failure(e: BaseException, code: UserCode) -> str:
