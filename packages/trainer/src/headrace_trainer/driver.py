@@ -13,8 +13,9 @@ import os
 
 from headrace_core.cache import module_files
 from headrace_core.driver import DriverContext, DriverOutput
+from headrace_core.usercode import find_module_source
 from headrace_trainer.errors import UserModuleError
-from headrace_trainer.udf import RUN_FN, find_module_source
+from headrace_trainer.udf import RUN_FN
 
 __all__ = ["run_driver"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from headrace_core import HeadraceError
+from headrace_core.usercode import UserCodeError
 
 __all__ = ["ModelNotExportedError", "TrainerError", "UserModuleError"]
 
@@ -11,7 +12,7 @@ class TrainerError(HeadraceError):
     """Base of the Trainer's own errors."""
 
 
-class UserModuleError(TrainerError, ImportError):
+class UserModuleError(TrainerError, UserCodeError):
     """The user's module cannot provide ``run_fn``: the file is missing, fails to import, or
     does not define the function."""
 
