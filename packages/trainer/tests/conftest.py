@@ -15,54 +15,36 @@ The tests do not import headrace-transform: this is what its output looks like o
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from headrace_core.testing import apply_executor_env, ignore_warnings, importable
+
 TESTS = Path(__file__).parent
 # support/: test helpers; fixtures/: user module files, importable by name as the Trainer
 # makes them for run_fn references.
-for _folder in (TESTS / "support", TESTS / "fixtures"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
+importable(TESTS / "support", TESTS / "fixtures")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from trainer_testing import PenguinData, make_penguin_data  # noqa: E402
 
-from headrace_core.plugins import (  # noqa: E402
-    ENV_ALLOW,
-    ENV_DISABLE_AUTOLOAD,
-    reset_plugin_manager,
-)
+from headrace_core.plugins.manager import PluginManager  # noqa: E402
 from headrace_trainer import Trainer  # noqa: E402
 
-# What a runner does before any executor imports TensorFlow (the Trainer's EXECUTOR_ENV):
-# these tests import TensorFlow themselves, for the fixtures, before any executor runs.
-for _key, _value in Trainer.EXECUTOR_ENV.items():
-    os.environ.setdefault(_key, _value)
+# These tests import TensorFlow themselves, for the fixtures, before any executor runs.
+apply_executor_env(Trainer)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Noise from the TensorFlow family's dependencies, nothing this package can act on.
-    for line in (
-        "ignore::FutureWarning:google.api_core._python_version_support",
-        "ignore::DeprecationWarning",
-        "ignore::UserWarning:apache_beam.*",
-    ):
-        config.addinivalue_line("filterwarnings", line)
+    ignore_warnings(config, "ignore::DeprecationWarning", "ignore::UserWarning:apache_beam.*")
 
 
 @pytest.fixture(autouse=True)
-def _installed_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
-    monkeypatch.delenv(ENV_DISABLE_AUTOLOAD, raising=False)
-    monkeypatch.delenv(ENV_ALLOW, raising=False)
-    reset_plugin_manager()
-    yield
-    reset_plugin_manager()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ import tensorflow as tf  # after the variable above: tf.keras reads it once
 
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import SERVING_MODEL_DIR, decode_split_names, split_uri
+from headrace_core.executor import single_input
+from headrace_tfdv_io import parse_schema
 from headrace_trainer.component import normalize_args
 from headrace_trainer.errors import ModelNotExportedError, TrainerError
 from headrace_trainer.fn_args import DataAccessor, FnArgs
@@ -69,15 +71,7 @@ def disable_autograph_for_tf_keras() -> bool:
 
 
 def _only(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
-    artifacts = input_dict.get(key) or []
-    if not artifacts:
-        return None
-    if len(artifacts) != 1:
-        raise TrainerError(
-            f"Trainer: input {key!r} takes one artifact, got {len(artifacts)} "
-            f"({', '.join(a.uri for a in artifacts)})"
-        )
-    return artifacts[0]
+    return single_input(input_dict, key, component="Trainer", optional=True, error=TrainerError)
 
 
 def _only_file(uri: str, preferred: str, what: str) -> str:
@@ -119,11 +113,9 @@ def _split_patterns(examples: list[Artifact], splits: list[str], which: str) -> 
 
 
 def _read_schema(path: str) -> Any:
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
+    # Through gfile, not headrace_tfdv_io.read_schema: the artifact may be on GCS or S3.
     with tf.io.gfile.GFile(path) as f:
-        return text_format.Parse(f.read(), schema_pb2.Schema())
+        return parse_schema(f.read(), path, component="Trainer", error=TrainerError)
 
 
 def _data_accessor(default_schema: Callable[[], Any]) -> DataAccessor:
@@ -210,10 +202,12 @@ def get_fn_args(
             except json.JSONDecodeError as e:
                 raise TrainerError(f"Trainer: hyperparameters file {hp_file}: {e}") from None
 
-    model = _only(output_dict, "model")
-    model_run = _only(output_dict, "model_run")
-    if model is None or model_run is None:
-        raise TrainerError("Trainer: outputs 'model' and 'model_run' are required")
+    model = single_input(
+        output_dict, "model", component="Trainer", what="output", error=TrainerError
+    )
+    model_run = single_input(
+        output_dict, "model_run", component="Trainer", what="output", error=TrainerError
+    )
     os.makedirs(model.uri, exist_ok=True)
     os.makedirs(model_run.uri, exist_ok=True)
 

@@ -6,16 +6,16 @@ reloads the modules beside a module file when it loads one.
 
 from __future__ import annotations
 
-import csv
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+import headrace_tfdv_io as tfdv_io
 from headrace_core import Examples, Schema, TransformGraph
+from headrace_core.testing import require_test_data as require
+from headrace_core.testing import test_data_dir
+from headrace_tfdv_io.testing import write_examples
 
 __all__ = [
     "DATA",
@@ -32,19 +32,12 @@ __all__ = [
 ]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-REPO = Path(__file__).resolve().parents[4]
-DATA = Path(os.environ.get("HEADRACE_TEST_DATA") or REPO.parent / "shared" / "data")
+DATA = test_data_dir(__file__)
 PENGUIN = DATA / "penguin"
 SPLITS = ("train", "eval")
 SPLIT_NAMES = '["train", "eval"]'
 FEATURES = ("culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g")
 LABEL = "species"
-
-
-def require(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"test data {path} is missing; set HEADRACE_TEST_DATA to the data folder")
-    return path
 
 
 @dataclass(frozen=True)
@@ -69,40 +62,17 @@ class PenguinData:
         return TransformGraph(str(self.transform_graph))
 
 
-def _penguin_rows() -> dict[str, list[dict[str, str]]]:
-    with open(require(PENGUIN / "penguins_processed.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {
-        "train": [r for i, r in enumerate(rows) if i % 3 != 0],
-        "eval": [r for i, r in enumerate(rows) if i % 3 == 0],
-    }
+def _penguin_split(index: int, splits: tuple[str, ...]) -> str:
+    """Every third row (from the first) is eval: ExampleGen's 2:1, but deterministic."""
+    return splits[-1] if index % 3 == 0 else splits[0]
 
 
 def _write_raw_examples(uri: Path) -> None:
-    import tensorflow as tf
-
-    for split, rows in _penguin_rows().items():
-        directory = uri / f"Split-{split}"
-        directory.mkdir(parents=True)
-        path = str(directory / "data_tfrecord-00000-of-00001.gz")
-        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-            for row in rows:
-                feature = {
-                    name: tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))
-                    for name in FEATURES
-                }
-                feature[LABEL] = tf.train.Feature(
-                    int64_list=tf.train.Int64List(value=[int(row[LABEL])])
-                )
-                example = tf.train.Example(features=tf.train.Features(feature=feature))
-                writer.write(example.SerializeToString())
+    write_examples(require(PENGUIN / "penguins_processed.csv"), uri, split_of=_penguin_split)
 
 
 def read_schema(path: Path) -> Any:
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    return text_format.Parse(path.read_text(), schema_pb2.Schema())
+    return tfdv_io.read_schema(str(path))
 
 
 def _encode(batch_and_passthrough: tuple[Any, Any], schema: Any) -> list[bytes]:
