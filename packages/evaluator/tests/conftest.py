@@ -10,16 +10,15 @@ as the Trainer exports them.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from headrace_core.testing import apply_executor_env, ignore_warnings, importable
+
 TESTS = Path(__file__).parent
 # support/: test helpers; fixtures/: function components, importable by name when nodes run.
-for _folder in (TESTS / "support", TESTS / "fixtures"):
-    if str(_folder) not in sys.path:
-        sys.path.insert(0, str(_folder))
+importable(TESTS / "support", TESTS / "fixtures")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,20 +27,13 @@ from evaluator_testing import PenguinData, make_penguin_data  # noqa: E402
 from headrace_core.plugins.manager import PluginManager  # noqa: E402
 from headrace_evaluator import Evaluator  # noqa: E402
 
-# What a runner does before any executor imports TensorFlow (the Evaluator's EXECUTOR_ENV):
-# these tests import TensorFlow themselves, for the fixtures, before any executor runs.
-for _key, _value in Evaluator.EXECUTOR_ENV.items():
-    os.environ.setdefault(_key, _value)
+# These tests import TensorFlow themselves, for the fixtures, before any executor runs.
+apply_executor_env(Evaluator)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Noise from the TensorFlow family's dependencies, nothing this package can act on.
-    for line in (
-        "ignore::FutureWarning:google.api_core._python_version_support",
-        "ignore::DeprecationWarning",
-        "ignore::UserWarning:apache_beam.*",
-    ):
-        config.addinivalue_line("filterwarnings", line)
+    ignore_warnings(config, "ignore::DeprecationWarning", "ignore::UserWarning:apache_beam.*")
 
 
 @pytest.fixture(autouse=True)

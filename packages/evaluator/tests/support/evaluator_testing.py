@@ -14,6 +14,7 @@ from typing import Any
 from headrace_core import Examples, Model, ModelBlessing, ModelEvaluation, Schema
 from headrace_core.testing import require_test_data as require
 from headrace_core.testing import test_data_dir
+from headrace_tfdv_io.testing import write_examples
 
 __all__ = [
     "DATA",
@@ -91,35 +92,18 @@ class PenguinData:
         return Model(str(self.weak_model if weak else self.model), id=id)
 
 
+def penguin_split(index: int, splits: tuple[str, ...] = ("train", "eval")) -> str:
+    """Every third row (from the first) is eval: ExampleGen's 2:1, but deterministic."""
+    return splits[-1] if index % 3 == 0 else splits[0]
+
+
 def penguin_rows() -> dict[str, list[dict[str, str]]]:
-    """Every third row is eval, as ExampleGen's 2:1 split would make them, but deterministic."""
     with open(require(PENGUIN / "penguins_processed.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     return {
-        "train": [r for i, r in enumerate(rows) if i % 3 != 0],
-        "eval": [r for i, r in enumerate(rows) if i % 3 == 0],
+        split: [r for i, r in enumerate(rows) if penguin_split(i) == split]
+        for split in ("train", "eval")
     }
-
-
-def write_examples(uri: Path, rows: dict[str, list[dict[str, str]]]) -> None:
-    """Gzipped tf.Example TFRecords in ``Split-<name>/``, as CsvExampleGen writes them."""
-    import tensorflow as tf
-
-    for split, split_rows in rows.items():
-        directory = uri / f"Split-{split}"
-        directory.mkdir(parents=True)
-        path = str(directory / "data_tfrecord-00000-of-00001.gz")
-        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-            for row in split_rows:
-                feature = {
-                    name: tf.train.Feature(float_list=tf.train.FloatList(value=[float(row[name])]))
-                    for name in FEATURES
-                }
-                feature[LABEL] = tf.train.Feature(
-                    int64_list=tf.train.Int64List(value=[int(row[LABEL])])
-                )
-                example = tf.train.Example(features=tf.train.Features(feature=feature))
-                writer.write(example.SerializeToString())
 
 
 def _no_autograph_for_tf_keras() -> None:
@@ -187,7 +171,9 @@ def make_penguin_data(root: Path) -> PenguinData:
         model=root / "model",
         weak_model=root / "weak_model",
     )
-    write_examples(data.examples, rows)
+    write_examples(
+        require(PENGUIN / "penguins_processed.csv"), data.examples, split_of=penguin_split
+    )
     data.schema.mkdir()
     shutil.copy(require(PENGUIN / "schema_user_provided.pbtxt"), data.schema / "schema.pbtxt")
     train_model(data.model / "Format-Serving", rows["train"], epochs=30)
