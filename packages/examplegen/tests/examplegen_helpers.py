@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import collections
 import csv
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from headrace_core import Examples
 from headrace_core.artifacts import decode_split_names, split_uri
+from headrace_core.testing import require_test_data, test_data_dir
 
-REPO = Path(__file__).resolve().parents[3]
-DATA = Path(os.environ.get("HEADRACE_TEST_DATA") or REPO.parent / "shared" / "data")
+DATA = test_data_dir(__file__)
 
 
 def data_file(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"test data {path} is missing (set HEADRACE_TEST_DATA)")
-    return path
+    return require_test_data(DATA.joinpath(*parts), skip=True)
 
 
 def copy_into(source: Path, directory: Path, name: str | None = None) -> Path:
