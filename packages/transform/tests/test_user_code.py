@@ -1,9 +1,10 @@
 """User code as the cache key sees it, and as Beam's worker processes need it.
 
-One pipeline, run twice in this process with TFX's own multi-process Beam arguments: the
-preprocessing_fn must be importable by name in the DirectRunner's worker interpreters, and
-after a helper beside the module file is edited the node must re-run on the edited helper
-(not on the copy this process imported first).
+One pipeline run twice in this process. First with TFX's own multi-process Beam arguments:
+the preprocessing_fn must be importable by name in the DirectRunner's worker interpreters.
+Then, after a helper beside the module file is edited, in memory (Beam arguments are not part
+of the cache key, and worker processes start ~20 s apart here): the node must re-run on the
+edited helper, not on the version this process imported first.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def preprocessing_fn(inputs):
 """
 
 
-def _pipeline(root: Path, data: Data, module_file: Path) -> Pipeline:
+def _pipeline(root: Path, data: Data, module_file: Path, beam_args: list[str]) -> Pipeline:
     from headrace_transform import Transform
 
     examples = Importer(
@@ -52,7 +53,7 @@ def _pipeline(root: Path, data: Data, module_file: Path) -> Pipeline:
         "transform-user-code",
         str(root),
         [examples, schema, transform],
-        beam_pipeline_args=MULTI_PROCESS,
+        beam_pipeline_args=beam_args,
     )
 
 
@@ -65,16 +66,14 @@ def test_multi_process_workers_and_an_edited_helper(
     module.write_text(MODULE)
     helper = folder / "hrtf_scaling.py"
     helper.write_text('SUFFIX = "xf"\n')
-    pipeline = _pipeline(pipeline_root, penguin, module)
-
-    first = LocalDagRunner().run(pipeline)
+    first = LocalDagRunner().run(_pipeline(pipeline_root, penguin, module, MULTI_PROCESS))
     assert first.succeeded, first.to_json()
     [graph] = first.results["Transform"].outputs["transform_graph"]
     assert "body_mass_g_xf" in tft.TFTransformOutput(graph.uri).transformed_feature_spec()
 
     # Only the helper changes: the module file's own hash is the same.
     helper.write_text('SUFFIX = "scaled"\n')
-    second = LocalDagRunner().run(pipeline)
+    second = LocalDagRunner().run(_pipeline(pipeline_root, penguin, module, []))
     assert second.succeeded, second.to_json()
     assert second.results["Transform"].status == "complete"
     [edited] = second.results["Transform"].outputs["transform_graph"]
