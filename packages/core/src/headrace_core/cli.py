@@ -127,13 +127,16 @@ def _parse_options(values: list[str] | None) -> dict[str, str]:
     return options
 
 
-def _warn_plugin_errors() -> None:
+def _warn_plugin_errors(*, everything: bool = True) -> None:
     """One line on standard error per plugin that failed to load. Commands that use plugins
-    call it first: a broken plugin otherwise shows up later as a missing component or
-    orchestrator, with no hint that it was ever installed."""
+    call it: a broken plugin otherwise shows up later as a missing component or
+    orchestrator, with no hint that it was ever installed. ``everything=False`` names only
+    the plugins loaded so far (a successful run loads no plugin it does not need, and must
+    not pay to import them all for a warning)."""
     from headrace_core.plugins import get_plugin_manager
 
-    for e in get_plugin_manager().errors:
+    manager = get_plugin_manager()
+    for e in manager.errors if everything else manager.loaded_errors:
         first = (str(e).splitlines() or [type(e).__name__])[0]
         print(f"headrace: warning: {first}", file=sys.stderr)
 
@@ -173,16 +176,6 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 # Running ---------------------------------------------------------------------------------------
 
-_SYMBOLS = {
-    "queued": "queued",
-    "running": "running",
-    "complete": "done",
-    "cached": "cached",
-    "failed": "FAILED",
-    "skipped": "skipped",
-    "not_run": "not run",
-}
-
 
 def _split_nodes(values: list[str] | None) -> list[str] | None:
     if not values:
@@ -217,24 +210,28 @@ def _stdout_to_stderr() -> Iterator[None]:
 def _start(
     runner: Any,
     document: dict[str, Any],
+    run_id: str,
     from_nodes: list[str] | None,
     to_nodes: list[str] | None,
     resume: str | None,
 ) -> Any:
     if from_nodes or to_nodes or resume:
         return runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=resume)
-    return runner.run(document)
+    return runner.run(document, run_id=run_id)
 
 
 def _print_run_summary(result: Any, width: int, producers: set[str]) -> None:
     """Each node's status and duration, then the headlines of the artifacts that matter (a
     model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
+    from headrace_core._console import LABELS
+    from headrace_core.runtime import Status
+
     print("\nsummary:")
     for node_id, r in result.results.items():
-        label = _SYMBOLS.get(r.status, r.status)
+        label = LABELS.get(r.status, r.status)
         print(f"  {node_id.ljust(width)}  {label:8} {r.duration:7.2f}s")
     for node_id in result.not_run:
-        print(f"  {node_id.ljust(width)}  {_SYMBOLS['not_run']}")
+        print(f"  {node_id.ljust(width)}  {LABELS[Status.NOT_RUN]}")
     try:
         headlines = _headlines(result, producers)
     except Exception as e:  # a summary must not fail a run that succeeded
@@ -276,27 +273,18 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from headrace_core._console import RunConsole
     from headrace_core.errors import HeadraceError
     from headrace_core.orchestration.local import LocalDagRunner
-    from headrace_core.runtime import NodeEvent, Status, pipeline_metadata_url
+    from headrace_core.runtime import PipelineLayout, Status, new_run_id, pipeline_metadata_url
 
-    _warn_plugin_errors()
+    if args.dry_run:
+        _warn_plugin_errors()
     document = _load_document(args)
-    start = time.monotonic()
     width = max(len(n["id"]) for n in document["nodes"])
     quiet = args.json
-
-    def show(event: NodeEvent) -> None:
-        if quiet or event.status == "queued":
-            return
-        label = _SYMBOLS.get(event.status, event.status)
-        took = f"{event.duration:7.2f}s" if event.status not in ("running",) else " " * 8
-        detail = f"  {event.message}" if event.message and event.status != "complete" else ""
-        print(
-            f"[{time.monotonic() - start:7.1f}s] {event.node_id.ljust(width)}  "
-            f"{label:8} {took}{detail}",
-            flush=True,
-        )
+    console = RunConsole(width, quiet=quiet, verbose=args.verbose)
+    show = console.event
 
     from_nodes, to_nodes = _split_nodes(args.from_nodes), _split_nodes(args.to_nodes)
     runner: Any
@@ -365,14 +353,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{pipeline_metadata_url(document, args.metadata)}",
             flush=True,
         )
-    if args.json:
+    run_id = args.resume or new_run_id()
+    if args.orchestrator == "local":
+        # Node output goes to per-node logs; the console keeps headrace's lines (on standard
+        # error with --json, whose standard output is the JSON alone).
+        layout = PipelineLayout(document["pipeline"]["root"])
+        with console.capturing(layout, run_id, err=args.json):
+            result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
+    elif args.json:
         # Executors print (Keras progress, Beam, TensorFlow's C++ logs): keep standard output
         # for the JSON alone by sending everything else to standard error, file descriptors
         # included.
         with _stdout_to_stderr():
-            result = _start(runner, document, from_nodes, to_nodes, args.resume)
+            result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
     else:
-        result = _start(runner, document, from_nodes, to_nodes, args.resume)
+        result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
+    # A failed run names every broken plugin: one may be why it failed.
+    _warn_plugin_errors(everything=not result.succeeded)
     if args.json:
         _print_json(result.to_json())
     else:
@@ -390,11 +387,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for node_id in result.failed_nodes:
             failure = result.results[node_id]
             print(
-                f"headrace: error: node {node_id!r} failed: {failure.message or failure.error}",
+                f"headrace: error: node {node_id!r} failed: "
+                f"{failure.explained if failure.message else failure.error}",
                 file=sys.stderr,
             )
             if failure.error and args.verbose:
                 print(failure.error, file=sys.stderr)
+            if args.orchestrator == "local":
+                log = PipelineLayout(document["pipeline"]["root"]).node_log(result.run_id, node_id)
+                if os.path.exists(log):
+                    print(f"headrace: its output: {log}", file=sys.stderr)
         print(
             f"headrace: details: headrace runs show {result.run_id} "
             f"--metadata {result.metadata_url}",
@@ -499,6 +501,49 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         if r.get("error"):
             for err in str(r["error"]).strip().splitlines()[-6:]:
                 print(f"      {err}")
+    return 0
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    import json as json_mod
+
+    from headrace_core import history
+    from headrace_core.errors import HeadraceError
+    from headrace_core.metadata import custom
+    from headrace_core.runtime import PipelineLayout
+
+    store = _store(args)
+    ctx = history.find_run(store, args.run_id, args.pipeline)
+    run_id = str(custom(ctx, "run_id"))
+    root = args.pipeline_root or custom(ctx, "pipeline_root")
+    if not root:
+        raise HeadraceError(
+            f"run {run_id} did not record its pipeline root (an older run): give --pipeline-root"
+        )
+    layout = PipelineLayout(root)
+    nodes = json_mod.loads(custom(ctx, "nodes", "[]"))
+    if args.node is not None and args.node not in nodes:
+        raise HeadraceError(f"run {run_id} has no node {args.node!r}; nodes: {', '.join(nodes)}")
+    logs = {n: layout.node_log(run_id, n) for n in ([args.node] if args.node else nodes)}
+    found = {n: path for n, path in logs.items() if os.path.exists(path)}
+    if args.json:
+        texts = {}
+        for n, path in found.items():
+            with open(path, encoding="utf-8", errors="replace") as f:
+                texts[n] = f.read()
+        _print_json(texts)
+        return 0
+    if not found:
+        where = layout.logs(run_id)
+        raise HeadraceError(
+            f"no node output captured for run {run_id} in {where}: its nodes were cached or "
+            "skipped, or it ran on another orchestrator (whose own logs have the output)"
+        )
+    for node_id, path in found.items():
+        if len(logs) > 1:
+            print(f"==> {node_id} ({path}) <==")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            sys.stdout.write(f.read())
     return 0
 
 
@@ -760,7 +805,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print the result as JSON instead of progress"
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="print full tracebacks of failures")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="stream what nodes print (normally in their logs) and full tracebacks of failures",
+    )
     p.set_defaults(handler=_cmd_run)
 
     def store_options(p: argparse.ArgumentParser) -> None:
@@ -771,7 +821,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("runs", help="list runs or show one")
-    runs = p.add_subparsers(dest="runs_command", metavar="list|show")
+    runs = p.add_subparsers(dest="runs_command", metavar="list|show|logs")
     runs.required = True
     q = runs.add_parser("list", help="recent runs")
     store_options(q)
@@ -783,6 +833,12 @@ def build_parser() -> argparse.ArgumentParser:
     store_options(q)
     q.add_argument("--pipeline", help="pipeline name, if run ids are ambiguous")
     q.set_defaults(handler=_cmd_runs)
+    q = runs.add_parser("logs", help="what a run's nodes printed (captured in their logs)")
+    q.add_argument("run_id", metavar="RUN_ID")
+    q.add_argument("node", metavar="NODE", nargs="?", help="only this node")
+    store_options(q)
+    q.add_argument("--pipeline", help="pipeline name, if run ids are ambiguous")
+    q.set_defaults(handler=_cmd_logs)
 
     p = sub.add_parser("artifacts", help="list artifacts")
     p.add_argument("artifacts_command", choices=("list",), metavar="list")

@@ -26,6 +26,7 @@ __all__ = [
     "import_ref",
     "load_executor_class",
     "object_ref",
+    "report_progress",
     "single_input",
 ]
 
@@ -140,6 +141,15 @@ def describe_directory(directory: str, *, limit: int = 20) -> str:
         return "it holds nothing"
     more = ", ..." if len(names) > limit else ""
     return "it holds " + ", ".join(names[:limit]) + more
+
+
+def report_progress(message: str) -> None:
+    """Tell the user where a long-running executor is ("epoch 3/10", "read 12,000 records"):
+    ``headrace run`` shows it on the node's progress line. Cheap, and a no-op when nobody
+    listens, so executors may call it as often as they like."""
+    from headrace_core.runtime import report_progress as report
+
+    report(message)
 
 
 def object_ref(obj: Any) -> str:

@@ -11,6 +11,7 @@
       .headrace/runs/<run_id>/pipeline.json        the IR a run's node processes read
       .headrace/runs/<run_id>/<orchestrator>/      an adapter's working files for one run
       .headrace/runs/<run_id>/logs/<node_id>.log   a node's captured output
+      .headrace/runs/<run_id>/logs/run.log         output while no node was running
       .headrace/<orchestrator>/                    an adapter's long-lived files (Airflow's home)
 
 Nothing else joins paths under a root by hand (a test checks), so the layout can change here
@@ -79,6 +80,9 @@ class PipelineLayout:
 
     def node_log(self, run_id: str, node_id: str) -> str:
         return os.path.join(self.logs(run_id), f"{node_id}.log")
+
+    def run_log(self, run_id: str) -> str:
+        return os.path.join(self.logs(run_id), "run.log")
 
     def orchestrator_home(self, orchestrator: str) -> str:
         """An adapter's files that outlive runs (an Airflow home)."""

@@ -238,9 +238,17 @@ def _redact(url: str) -> str:
 
 def _is_busy(error: Exception) -> bool:
     text = str(error).lower()
-    # The last: MLMD's own advice when a second process opens a store the first is creating.
+    # "retry the connection": MLMD's own advice when a second process opens a store the
+    # first is creating; "concurrent writes aborted": its schema set-up losing such a race.
     return any(
-        s in text for s in ("database is locked", "busy", "deadlock", "retry the connection")
+        s in text
+        for s in (
+            "database is locked",
+            "busy",
+            "deadlock",
+            "retry the connection",
+            "concurrent writes aborted",
+        )
     )
 
 

@@ -31,6 +31,7 @@ from headrace_core.runtime import (
     RunResult,
     RunSession,
     Status,
+    active_output,
     apply_environment,
     launch_node,
     new_run_id,
@@ -258,6 +259,7 @@ class LocalDagRunner:
                             node_result.status,
                             node_result.duration,
                             node_result.message,
+                            node_result.where,
                         )
                     )
         result.duration = time.monotonic() - started
@@ -296,26 +298,31 @@ class LocalDagRunner:
         started = time.monotonic()
         with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
             result_file = handle.name
+        command = [
+            self.python,
+            *("-m", "headrace_core.launch", "--ir", ir_path, "--node", node_id),
+            *("--run-id", session.run_id, "--metadata", session.store.url),
+            *("--result-file", result_file),
+        ]
+        output = active_output()
         try:
-            proc = subprocess.run(
-                [
-                    self.python,
-                    "-m",
-                    "headrace_core.launch",
-                    "--ir",
-                    ir_path,
-                    "--node",
-                    node_id,
-                    "--run-id",
-                    session.run_id,
-                    "--metadata",
-                    session.store.url,
-                    "--result-file",
-                    result_file,
-                ],
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
+            if output is None:
+                returncode = subprocess.run(
+                    command, check=False, stdin=subprocess.DEVNULL
+                ).returncode
+            else:
+                # The node's whole output, the child's C++ logging included, into its log.
+                with subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                ) as proc:
+                    assert proc.stdout is not None
+                    # os.read returns what is there, so the log follows the node live.
+                    while chunk := os.read(proc.stdout.fileno(), 65536):
+                        output.write(node_id, chunk)
+                returncode = proc.returncode
             try:
                 with open(result_file, encoding="utf-8") as f:
                     data = json.load(f)
@@ -324,7 +331,7 @@ class LocalDagRunner:
         finally:
             os.unlink(result_file)
         if data is None:
-            message = f"node process exited with status {proc.returncode} and left no result"
+            message = f"node process exited with status {returncode} and left no result"
             return NodeResult(
                 node_id,
                 Status.FAILED,

@@ -16,6 +16,7 @@ from headrace_core.layout import PipelineLayout
 from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 from headrace_core.runtime._decide import Decision, decide
 from headrace_core.runtime._launch import apply_environment, exec_properties, launch_node
+from headrace_core.runtime._logs import NodeOutput, active_output, report_progress
 from headrace_core.runtime._plan import Explanation, explain_node, plan_nodes, predict_node
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import (
@@ -33,12 +34,14 @@ __all__ = [
     "Explanation",
     "LaunchError",
     "NodeEvent",
+    "NodeOutput",
     "NodeResult",
     "PipelineLayout",
     "Prediction",
     "RunResult",
     "RunSession",
     "Status",
+    "active_output",
     "apply_environment",
     "decide",
     "exec_properties",
@@ -48,6 +51,7 @@ __all__ = [
     "pipeline_metadata_url",
     "plan_nodes",
     "predict_node",
+    "report_progress",
     "new_run_id",
 ]
 

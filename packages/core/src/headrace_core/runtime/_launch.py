@@ -19,6 +19,7 @@ from headrace_core.executor import ExecutorContext, load_executor_class
 from headrace_core.metadata import custom
 from headrace_core.runtime._decide import Decision, decide
 from headrace_core.runtime._inputs import Outputs, upstream_in_run
+from headrace_core.runtime._logs import node_scope, user_frame
 from headrace_core.runtime._publish import (
     check_outputs,
     discard_staging,
@@ -161,10 +162,13 @@ def _execute(
         beam_pipeline_args=tuple(session.ir["pipeline"].get("beam_pipeline_args") or ()),
     )
     try:
-        executor_class = load_executor_class(node["executor"], source_file=node.get("source_file"))
-        executor = executor_class(context)
-        properties = {**exec_properties(node), **decision.driven.exec_properties}
-        executor.Do(decision.inputs, outputs, properties)
+        with node_scope(node_id):
+            executor_class = load_executor_class(
+                node["executor"], source_file=node.get("source_file")
+            )
+            executor = executor_class(context)
+            properties = {**exec_properties(node), **decision.driven.exec_properties}
+            executor.Do(decision.inputs, outputs, properties)
         check_outputs(node, outputs)
     except BaseException as e:
         discard_staging(session, node, execution_id)
@@ -174,6 +178,8 @@ def _execute(
         if isinstance(e, KeyboardInterrupt):
             raise
         failure.message = f"{type(e).__name__}: {e}".splitlines()[0]
+        # The user's own file and line, so a failure in their code needs no -v to be found.
+        failure.where = user_frame(e)
         return failure
     publish(session, node, execution, outputs, decision.cache_key)
     return clock.result(Status.COMPLETE, execution_id, outputs=outputs)

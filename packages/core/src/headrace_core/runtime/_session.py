@@ -20,7 +20,6 @@ from headrace_core.artifacts import Artifact
 from headrace_core.errors import HeadraceError
 from headrace_core.executor import import_ref
 from headrace_core.layout import PipelineLayout
-from headrace_core.placeholders import resolve_node
 from headrace_core.metadata import (
     CACHE_CONTEXT,
     EVENT_INPUT,
@@ -38,6 +37,7 @@ from headrace_core.metadata import (
     run_context_name,
     set_value,
 )
+from headrace_core.placeholders import resolve_node
 from headrace_core.runtime._types import NodeResult, Status
 
 __all__ = ["RunSession"]
@@ -114,6 +114,7 @@ class RunSession:
             nodes=json.dumps([n["id"] for n in ir["nodes"]]),
             orchestrator=orchestrator,
             started_at=time.time(),
+            pipeline_root=self.layout.root,
         )
         stored = custom(self.run_ctx, "reused_nodes", "[]")
         self.reuse_latest = frozenset(json.loads(stored)) | frozenset(reuse_latest)

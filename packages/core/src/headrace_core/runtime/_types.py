@@ -70,6 +70,8 @@ class NodeResult:
     error: str | None = None
     message: str = ""
     outputs: dict[str, list[Artifact]] = field(default_factory=dict)
+    #: ``file:line, in function`` of the user's code where a failure was raised.
+    where: str | None = None
 
     @classmethod
     def from_json(
@@ -97,6 +99,7 @@ class NodeResult:
             error=data.get("error"),
             message=str(data.get("message") or ""),
             outputs=outputs,
+            where=data.get("where"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -108,7 +111,13 @@ class NodeResult:
             "error": self.error,
             "message": self.message,
             "outputs": {k: [a.id for a in v] for k, v in self.outputs.items()},
+            "where": self.where,
         }
+
+    @property
+    def explained(self) -> str:
+        """The message, with where in the user's code it came from."""
+        return self.message + (f" (at {self.where})" if self.where else "")
 
 
 def _status(value: str) -> str:
@@ -126,6 +135,7 @@ class NodeEvent:
     status: str  # a Status value
     duration: float = 0.0
     message: str = ""
+    where: str | None = None  # of a failure, in the user's code
 
 
 @dataclass
