@@ -41,18 +41,19 @@ from headrace_core import (  # noqa: E402
     TransformGraph,
 )
 from headrace_core.plugins.manager import PluginManager  # noqa: E402
+from headrace_core.testing import ignore_warnings  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Noise from the TensorFlow stack's dependencies on import, nothing this package can act on.
-    for line in (
+    ignore_warnings(
+        config,
         "ignore::DeprecationWarning:tensorflow.*",
         "ignore::DeprecationWarning:tensorflow_transform.*",
         "ignore::DeprecationWarning:apache_beam.*",
         "ignore:invalid escape sequence:DeprecationWarning",
         "ignore:invalid escape sequence:SyntaxWarning",
-    ):
-        config.addinivalue_line("filterwarnings", line)
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -60,26 +61,24 @@ def _plugins(installed_plugins: PluginManager) -> None:
     """Every test sees the installed plugins, loaded afresh (this package's among them)."""
 
 
+def _data(factory: pytest.TempPathFactory, name: str, csv_path: Path) -> Data:
+    """``csv_path`` as an Examples artifact and ``fixtures/<name>_schema.pbtxt`` as its Schema."""
+    root = factory.mktemp(name)
+    schema_file = FIXTURES / f"{name}_schema.pbtxt"
+    examples = write_examples(
+        require(csv_path), schema_file, root / "examples", fingerprint=f"{name}-1"
+    )
+    return Data(examples, schema_artifact(schema_file, root / "schema"), schema_file)
+
+
 @pytest.fixture(scope="session")
 def penguin(tmp_path_factory: pytest.TempPathFactory) -> Data:
-    root = tmp_path_factory.mktemp("penguin")
-    schema_file = FIXTURES / "penguin_schema.pbtxt"
-    return Data(
-        write_examples(require(PENGUIN), schema_file, root / "examples", fingerprint="penguin-1"),
-        schema_artifact(schema_file, root / "schema"),
-        schema_file,
-    )
+    return _data(tmp_path_factory, "penguin", PENGUIN)
 
 
 @pytest.fixture(scope="session")
 def taxi(tmp_path_factory: pytest.TempPathFactory) -> Data:
-    root = tmp_path_factory.mktemp("taxi")
-    schema_file = FIXTURES / "taxi_schema.pbtxt"
-    return Data(
-        write_examples(require(TAXI), schema_file, root / "examples", fingerprint="taxi-1"),
-        schema_artifact(schema_file, root / "schema"),
-        schema_file,
-    )
+    return _data(tmp_path_factory, "taxi", TAXI)
 
 
 @pytest.fixture(scope="session")
