@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from headrace_core import Examples, HeadraceError
-from headrace_core.executor import ExecutorInputError, describe_directory, single_input
+from headrace_core import Examples, ExampleStatistics, HeadraceError
+from headrace_core.executor import (
+    ExecutorInputError,
+    describe_directory,
+    included_splits,
+    single_input,
+)
 
 
 def _examples(uri: str) -> Examples:
@@ -55,3 +60,26 @@ def test_describe_directory(tmp_path: Path) -> None:
         (tmp_path / name).touch()
     assert describe_directory(str(tmp_path)) == "it holds a, b, c"
     assert describe_directory(str(tmp_path), limit=2) == "it holds a, b, ..."
+
+
+def _statistics(split_names: str | None) -> ExampleStatistics:
+    properties = {"split_names": split_names} if split_names is not None else {}
+    return ExampleStatistics("/s", properties=properties)
+
+
+@pytest.mark.parametrize("exclude", [None, "", [], ["eval"], '["eval"]', ["test"]])
+def test_included_splits(exclude: object) -> None:
+    stats = _statistics('["train", "eval"]')
+    expected = ["train"] if exclude in (["eval"], '["eval"]') else ["train", "eval"]
+    kwargs = {"component": "SchemaGen", "role": "statistics", "purpose": "infer a schema from"}
+    assert included_splits(stats, exclude, **kwargs) == expected
+
+
+def test_included_splits_errors() -> None:
+    kwargs = {"component": "ExampleValidator", "role": "statistics", "purpose": "validate"}
+    with pytest.raises(ExecutorInputError, match=r"every split of the statistics \(train, eval\)"):
+        included_splits(_statistics('["train", "eval"]'), ["train", "eval"], **kwargs)
+    with pytest.raises(ExecutorInputError, match="has no split_names property"):
+        included_splits(_statistics(None), None, **kwargs)
+    with pytest.raises(ExecutorInputError, match="must be a list of split names"):
+        included_splits(_statistics('["train"]'), {"eval": 1}, **kwargs)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import logging
 import os
 import sys
 import tempfile
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from headrace_core.artifacts import Artifact
+from headrace_core.artifacts import Artifact, decode_split_names
 from headrace_core.errors import HeadraceError
 
 __all__ = [
@@ -24,9 +26,9 @@ __all__ = [
     "ExecutorInputError",
     "describe_directory",
     "import_ref",
+    "included_splits",
     "load_executor_class",
     "object_ref",
-    "report_progress",
     "single_input",
 ]
 
@@ -141,15 +143,6 @@ def describe_directory(directory: str, *, limit: int = 20) -> str:
         return "it holds nothing"
     more = ", ..." if len(names) > limit else ""
     return "it holds " + ", ".join(names[:limit]) + more
-
-
-def report_progress(message: str) -> None:
-    """Tell the user where a long-running executor is ("epoch 3/10", "read 12,000 records"):
-    ``headrace run`` shows it on the node's progress line. Cheap, and a no-op when nobody
-    listens, so executors may call it as often as they like."""
-    from headrace_core.runtime import report_progress as report
-
-    report(message)
 
 
 def object_ref(obj: Any) -> str:
