@@ -29,6 +29,7 @@ __all__ = [
     "included_splits",
     "load_executor_class",
     "object_ref",
+    "report_progress",
     "single_input",
 ]
 
@@ -143,6 +144,67 @@ def describe_directory(directory: str, *, limit: int = 20) -> str:
         return "it holds nothing"
     more = ", ..." if len(names) > limit else ""
     return "it holds " + ", ".join(names[:limit]) + more
+
+
+def report_progress(message: str) -> None:
+    """Tell the user where a long-running executor is ("epoch 3/10", "read 12,000 records"):
+    ``headrace run`` shows it on the node's progress line. Cheap, and a no-op when nobody
+    listens, so executors may call it as often as they like."""
+    from headrace_core.runtime import report_progress as report
+
+    report(message)
+
+
+def included_splits(
+    artifact: Artifact,
+    exclude_splits: Any,
+    *,
+    component: str,
+    role: str,
+    purpose: str,
+) -> list[str]:
+    """The splits of ``artifact`` (its ``split_names``) that ``exclude_splits`` leaves, in order.
+
+    ``exclude_splits`` is the parameter as it arrives: a list, TFX's JSON string of one, or
+    None. A name the artifact lacks is logged, not refused (TFX ignores it). ``role`` names
+    the artifact and ``purpose`` what its splits are for, in the errors: "every split of the
+    statistics (train, eval) is excluded by exclude_splits; nothing to validate".
+    """
+    value = exclude_splits
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else None
+        except json.JSONDecodeError as e:
+            raise ExecutorInputError(f"{component}: exclude_splits is not JSON ({e})") from None
+    value = [] if value is None else value
+    if not (isinstance(value, list) and all(isinstance(name, str) for name in value)):
+        raise ExecutorInputError(
+            f"{component}: exclude_splits must be a list of split names, got {value!r}"
+        )
+    encoded = artifact.get_property("split_names")
+    names = decode_split_names(encoded if isinstance(encoded, str) else None)
+    if not names:
+        raise ExecutorInputError(
+            f"{component}: {role} artifact {artifact.uri} has no split_names property "
+            '(a JSON list such as \'["train", "eval"]\')'
+        )
+    unknown = [name for name in value if name not in names]
+    if unknown:
+        logging.getLogger(__name__).warning(
+            "%s: exclude_splits names %s, which the %s %s does not have (splits: %s)",
+            component,
+            ", ".join(unknown),
+            role,
+            artifact.uri,
+            ", ".join(names),
+        )
+    splits = [name for name in names if name not in value]
+    if not splits:
+        raise ExecutorInputError(
+            f"{component}: every split of the {role} ({', '.join(names)}) is excluded by "
+            f"exclude_splits; nothing to {purpose}"
+        )
+    return splits
 
 
 def object_ref(obj: Any) -> str:
