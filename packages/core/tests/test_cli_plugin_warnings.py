@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from headrace_core.cli import _warn_plugin_errors, main
+from headrace_core.cli import main
+from headrace_core.cli._common import _warn_plugin_errors
 from headrace_core.plugins import ENV_DISABLE_AUTOLOAD
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]

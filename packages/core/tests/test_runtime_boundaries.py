@@ -21,7 +21,8 @@ CORE = REPO / "packages" / "core" / "src" / "headrace_core"
 #: The runtime's consumers named by the design: each must import the facade.
 CONSUMERS = [
     CORE / "orchestration" / "local.py",
-    CORE / "cli.py",
+    CORE / "cli" / "_run.py",
+    CORE / "cli" / "_inspect.py",
     CORE / "launch.py",
     REPO / "packages" / "beam" / "src" / "headrace_beam" / "runner.py",
     REPO / "packages" / "beam" / "src" / "headrace_beam" / "_steps.py",

@@ -29,8 +29,9 @@ from headrace_core.runtime._publish import (
     stage_outputs,
     write_marker,
 )
+from headrace_core.runtime._records import truncate_error
 from headrace_core.runtime._resolvers import describe, find_imported, new_import, resolve
-from headrace_core.runtime._session import RunSession, truncate_error
+from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import LaunchError, NodeResult, Status
 
 __all__ = ["apply_environment", "exec_properties", "launch_node"]

@@ -9,20 +9,16 @@ it creates nothing and refuses every write).
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from headrace_core.artifacts import Artifact
-from headrace_core.errors import HeadraceError
 from headrace_core.executor import import_ref
 from headrace_core.layout import PipelineLayout
 from headrace_core.metadata import (
     CACHE_CONTEXT,
-    EVENT_INPUT,
     EVENT_INTERNAL_OUTPUT,
     EVENT_OUTPUT,
     NODE_CONTEXT,
@@ -30,39 +26,25 @@ from headrace_core.metadata import (
     RUN_CONTEXT,
     MetadataStore,
     artifact_from_proto,
-    artifact_to_proto,
     custom,
     event_paths,
     node_context_name,
     run_context_name,
-    set_value,
 )
 from headrace_core.placeholders import resolve_node
+from headrace_core.runtime._records import STATE, SessionRecords
 from headrace_core.runtime._types import NodeResult, Status
 
 __all__ = ["RunSession"]
-
-# MLMD's Execution.State values.
-_STATE = {"NEW": 1, "RUNNING": 2, "COMPLETE": 3, "FAILED": 4, "CACHED": 5, "CANCELED": 6}
-_ERROR_LIMIT = 8000
 
 
 def _generic_artifact_class(type_name: str) -> type[Artifact]:
     return type(type_name, (Artifact,), {"TYPE_NAME": type_name, "__module__": __name__})
 
 
-def _properties(artifact: Artifact) -> dict[str, str]:
-    return {k: v.value for k, v in type(artifact).PROPERTIES.items()}
-
-
-def truncate_error(error: str) -> str:
-    if len(error) <= _ERROR_LIMIT:
-        return error
-    return error[: _ERROR_LIMIT - 20] + "\n... (truncated)"
-
-
-class RunSession:
-    """One pipeline run's view of the store: contexts, types and node outputs."""
+class RunSession(SessionRecords):
+    """One pipeline run's view of the store: contexts, types and node outputs; what it
+    records is in :class:`SessionRecords`."""
 
     def __init__(
         self,
@@ -143,10 +125,6 @@ class RunSession:
         """Whether ``run_id`` of ``pipeline_name`` is in the store and executed something."""
         ctx = store.get_context(RUN_CONTEXT, run_context_name(pipeline_name, run_id))
         return ctx is not None and bool(store.executions_in_context(ctx.id, limit=1))
-
-    def _writable(self) -> None:
-        if self.read_only:
-            raise HeadraceError("internal error: a read-only session was asked to write")
 
     # Types and conversion ------------------------------------------------------------------
 
@@ -237,7 +215,7 @@ class RunSession:
         return [
             e
             for e in self.store.executions_in_context(ctx.id, limit=limit)
-            if e.last_known_state == _STATE["COMPLETE"]
+            if e.last_known_state == STATE["COMPLETE"]
         ]
 
     def outputs_of_execution(self, execution_id: int) -> dict[str, list[Artifact]]:
@@ -296,178 +274,6 @@ class RunSession:
             if previous is not None:
                 return custom(previous, "status"), previous
         return None, None
-
-    # Recording -----------------------------------------------------------------------------
-
-    def _put(
-        self, node_id: str, execution: Any, links: list[tuple[Any, Any]], *extra_contexts: Any
-    ) -> tuple[int, list[int]]:
-        """Record ``execution`` of ``node_id`` with its events, in one MLMD transaction."""
-        self._writable()
-        contexts = [self.pipeline_ctx, self.run_ctx, self.node_ctx(node_id), *extra_contexts]
-        execution_id, artifact_ids, _ = self.store.call(
-            "put_execution", execution, links, contexts, reuse_context_if_already_exist=True
-        )
-        execution.id = execution_id
-        with self._lock:
-            self._latest[node_id] = execution
-        return int(execution_id), list(artifact_ids)
-
-    def _execution(self, node: Mapping[str, Any], state: str, status: str, **props: Any) -> Any:
-        from ml_metadata.proto import metadata_store_pb2 as pb
-
-        execution = pb.Execution(
-            type_id=self.store.execution_type_id(node["type"]), last_known_state=_STATE[state]
-        )
-        values = {
-            "node_id": node["id"],
-            "run_id": self.run_id,
-            "pipeline": self.pipeline_name,
-            "status": str(status),
-            **props,
-        }
-        for key, value in values.items():
-            if value is not None:
-                set_value(execution.custom_properties[key], value)
-        return execution
-
-    @staticmethod
-    def _event(kind: int, key: str, index: int) -> Any:
-        from ml_metadata.proto import metadata_store_pb2 as pb
-
-        event = pb.Event(type=kind)
-        event.path.steps.add().key = key
-        event.path.steps.add().index = index
-        return event
-
-    def _links(self, kind: int, artifacts_by_key: Mapping[str, list[Artifact]]) -> list[Any]:
-        # MLMD keeps one event per (artifact, execution, type). An artifact under several keys
-        # (a model evaluated against itself as the baseline, a resolver picking one artifact for
-        # two channels) gets one event whose path holds a (key, index) pair per place, as TFX
-        # records it; metadata.event_paths reads them back.
-        links: list[tuple[Any, Any]] = []
-        by_id: dict[int, Any] = {}
-        for key, artifacts in sorted(artifacts_by_key.items()):
-            for i, a in enumerate(artifacts):
-                event = by_id.get(a.id) if a.id is not None else None
-                if event is not None:
-                    event.path.steps.add().key = key
-                    event.path.steps.add().index = i
-                    continue
-                event = self._event(kind, key, i)
-                if a.id is not None:
-                    by_id[a.id] = event
-                links.append((self._proto_of(a), event))
-        return links
-
-    def record_skipped(self, node: Mapping[str, Any], reason: str) -> int:
-        execution = self._execution(node, "CANCELED", Status.SKIPPED, reason=reason)
-        return self._put(node["id"], execution, [])[0]
-
-    def record_linked(
-        self,
-        node: Mapping[str, Any],
-        status: str,
-        inputs: Mapping[str, list[Artifact]],
-        outputs: Mapping[str, list[Artifact]],
-        **props: Any,
-    ) -> int:
-        """An execution that reuses existing artifacts as its outputs (cache hit, resolver,
-        an importer finding its artifact)."""
-        state = "CACHED" if status == Status.CACHED else "COMPLETE"
-        execution = self._execution(node, state, status, **props)
-        links = self._links(EVENT_INPUT, inputs) + self._links(EVENT_INTERNAL_OUTPUT, outputs)
-        return self._put(node["id"], execution, links)[0]
-
-    def record_failed(
-        self,
-        node: Mapping[str, Any],
-        error: str,
-        *,
-        running: Any | None = None,
-        inputs: Mapping[str, list[Artifact]] | None = None,
-    ) -> int:
-        """A failure: a new FAILED execution, or ``running`` (a RUNNING one) turned FAILED."""
-        error = truncate_error(error)
-        if running is None:
-            execution = self._execution(node, "FAILED", Status.FAILED, error=error)
-            links = self._links(EVENT_INPUT, inputs or {})
-        else:
-            execution = running
-            execution.last_known_state = _STATE["FAILED"]
-            set_value(execution.custom_properties["status"], str(Status.FAILED))
-            set_value(execution.custom_properties["error"], error)
-            links = []
-        return self._put(node["id"], execution, links)[0]
-
-    def record_running(
-        self,
-        node: Mapping[str, Any],
-        inputs: Mapping[str, list[Artifact]],
-        cache_key: str,
-        cache_key_parts: str,
-    ) -> Any:
-        """A RUNNING execution with its input events; returned for :meth:`record_complete`."""
-        execution = self._execution(
-            node,
-            "RUNNING",
-            Status.RUNNING,
-            cache_key=cache_key,
-            cache_key_parts=cache_key_parts,
-            pid=os.getpid(),
-            host=socket.gethostname(),
-        )
-        self._put(node["id"], execution, self._links(EVENT_INPUT, inputs))
-        return execution
-
-    def record_complete(
-        self,
-        node: Mapping[str, Any],
-        execution: Any,
-        outputs: Mapping[str, list[Artifact]],
-        cache_key: str | None,
-    ) -> None:
-        """``execution`` COMPLETE and its new ``outputs`` LIVE, in one transaction; the
-        artifacts get their ids."""
-        links = []
-        for key, artifacts in outputs.items():
-            for index, artifact in enumerate(artifacts):
-                type_id = self.store.artifact_type_id(artifact.type_name, _properties(artifact))
-                links.append(
-                    (artifact_to_proto(artifact, type_id), self._event(EVENT_OUTPUT, key, index))
-                )
-        execution.last_known_state = _STATE["COMPLETE"]
-        set_value(execution.custom_properties["status"], str(Status.COMPLETE))
-        extra = [self.store.context_proto(CACHE_CONTEXT, cache_key)] if cache_key else []
-        _, ids = self._put(node["id"], execution, links, *extra)
-        for artifact, artifact_id in zip(
-            [a for arts in outputs.values() for a in arts], ids, strict=True
-        ):
-            artifact.id = artifact_id
-
-    def record_imported(self, node: Mapping[str, Any], key: str, artifact: Artifact) -> int:
-        """An importer's new artifact, LIVE, with its COMPLETE execution."""
-        execution = self._execution(node, "COMPLETE", Status.COMPLETE)
-        self.record_complete(node, execution, {key: [artifact]}, None)
-        return int(execution.id)
-
-    def abandon(self, execution_ids: Iterable[int], reason: str) -> None:
-        """RUNNING executions whose process died: FAILED with status ``abandoned``."""
-        self._writable()
-        for execution in self.store.call("get_executions_by_id", list(execution_ids)):
-            if execution.last_known_state != _STATE["RUNNING"]:
-                continue
-            execution.last_known_state = _STATE["FAILED"]
-            set_value(execution.custom_properties["status"], str(Status.ABANDONED))
-            set_value(execution.custom_properties["error"], reason)
-            self.store.call("put_executions", [execution])
-
-    def finish(self, succeeded: bool) -> None:
-        """Close the run: its status and end time on the run context."""
-        self._writable()
-        self.store.update_context(
-            self.run_ctx, status="succeeded" if succeeded else "failed", finished_at=time.time()
-        )
 
 
 def _no_context() -> Any:

@@ -1,0 +1,312 @@
+"""``headrace plugins``, ``compile`` and ``run``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from headrace_core.cli._common import (
+    _load_document,
+    _orchestrator,
+    _parse_options,
+    _print_json,
+    _split_nodes,
+    _stdout_to_stderr,
+    _warn_plugin_errors,
+    _write_atomically,
+)
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from headrace_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    rows: list[dict[str, Any]] = []
+    for kind, registry in (
+        ("artifact_type", manager.artifact_types),
+        ("component", manager.components),
+        ("orchestrator", manager.orchestrators),
+        ("viewer", manager.viewers),
+    ):
+        for entry in registry.entries():
+            rows.append(
+                {
+                    "name": entry.name,
+                    "kind": kind,
+                    "distribution": entry.provenance.distribution,
+                    "version": entry.provenance.version,
+                    "plugin": entry.provenance.plugin,
+                }
+            )
+    errors = [
+        {"plugin": e.plugin, "distribution": e.distribution, "stage": e.stage, "error": str(e)}
+        for e in manager.errors
+    ]
+    if args.json:
+        plugins = [
+            {
+                "name": p.name,
+                "distribution": p.distribution,
+                "version": p.version,
+                "hooks": list(p.hooks),
+                "builtin": p.builtin,
+            }
+            for p in manager.plugins()
+        ]
+        json.dump({"entries": rows, "plugins": plugins, "errors": errors}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        headers = ("KIND", "NAME", "DISTRIBUTION", "VERSION")
+        table = [
+            (r["kind"].replace("_", " "), r["name"], r["distribution"], r["version"]) for r in rows
+        ]
+        widths = [
+            max(len(h), *(len(t[i]) for t in table)) if table else len(h)
+            for i, h in enumerate(headers)
+        ]
+        for line in [headers, *table]:
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    for e in manager.errors:
+        print(f"headrace: plugin load error: {e}", file=sys.stderr)
+    return 1 if (args.strict and manager.errors) else 0
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from headrace_core import ir
+    from headrace_core.errors import HeadraceError
+    from headrace_core.pipeline_file import load_pipeline_file
+
+    _warn_plugin_errors()
+    pipeline = load_pipeline_file(args.pipeline_file)
+    document = ir.compile(pipeline)
+    if args.pipeline_root:
+        document["pipeline"]["root"] = os.path.abspath(args.pipeline_root)
+    if args.validate:
+        ir.validate(document)
+    if args.target != "ir":
+        if args.output in (None, "-"):
+            raise HeadraceError(f"--target {args.target} writes a file: give it with -o FILE")
+        compiler = _orchestrator(args.target, "compiler")
+        text = compiler(document, options=_parse_options(args.option))
+    elif args.option:
+        raise HeadraceError("--option applies to --target other than ir")
+    else:
+        text = ir.dumps(document)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        _write_atomically(args.output, text)
+        print(
+            f"compiled {pipeline.pipeline_name!r} ({len(pipeline.components)} nodes) "
+            f"for {args.target} to {args.output}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# Running ---------------------------------------------------------------------------------------
+
+
+def _start(
+    runner: Any,
+    document: dict[str, Any],
+    run_id: str,
+    from_nodes: list[str] | None,
+    to_nodes: list[str] | None,
+    resume: str | None,
+) -> Any:
+    if from_nodes or to_nodes or resume:
+        return runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=resume)
+    return runner.run(document, run_id=run_id)
+
+
+def _print_run_summary(result: Any, width: int, producers: set[str]) -> None:
+    """Each node's status and duration, then the headlines of the artifacts that matter (a
+    model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
+    from headrace_core._console import LABELS
+    from headrace_core.runtime import Status
+
+    print("\nsummary:")
+    for node_id, r in result.results.items():
+        label = LABELS.get(r.status, r.status)
+        print(f"  {node_id.ljust(width)}  {label:8} {r.duration:7.2f}s")
+    for node_id in result.not_run:
+        print(f"  {node_id.ljust(width)}  {LABELS[Status.NOT_RUN]}")
+    try:
+        headlines = _headlines(result, producers)
+    except Exception as e:  # a summary must not fail a run that succeeded
+        headlines = [("", f"(headlines unavailable: {e})")]
+    for node_id, line in headlines:
+        print(f"  {node_id.ljust(width)}  {line}")
+    print()
+
+
+def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
+    from headrace_core.executor import import_ref
+    from headrace_core.metadata import MetadataStore
+    from headrace_core.plugins import get_plugin_manager
+    from headrace_core.show import artifact_from_store
+
+    viewers = get_plugin_manager().viewers
+    wanted = {n: viewers.get(n).viewer for n in viewers if viewers.get(n).run_summary}
+    outputs = {
+        node_id: [i for ids in r.to_json()["outputs"].values() for i in ids]
+        for node_id, r in result.results.items()
+        if node_id in producers
+    }
+    if not wanted or not any(outputs.values()):
+        return []
+    store = MetadataStore(result.metadata_url)
+    lines: list[tuple[str, str]] = []
+    for node_id, ids in outputs.items():
+        for proto in store.artifacts(ids):
+            type_name = store.artifact_type_name(proto.type_id)
+            if type_name not in wanted:
+                continue
+            try:
+                headline = import_ref(wanted[type_name])(artifact_from_store(store, proto)).headline
+            except Exception as e:  # one broken viewer must not hide the other headlines
+                headline = f"({type_name} #{proto.id}: viewer failed: {e})"
+            if headline:
+                lines.append((node_id, headline))
+    return lines
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from headrace_core._console import RunConsole
+    from headrace_core.errors import HeadraceError
+    from headrace_core.orchestration.local import LocalDagRunner
+    from headrace_core.runtime import PipelineLayout, Status, new_run_id, pipeline_metadata_url
+
+    if args.dry_run:
+        _warn_plugin_errors()
+    document = _load_document(args)
+    width = max(len(n["id"]) for n in document["nodes"])
+    quiet = args.json
+    console = RunConsole(width, quiet=quiet, verbose=args.verbose)
+    show = console.event
+
+    from_nodes, to_nodes = _split_nodes(args.from_nodes), _split_nodes(args.to_nodes)
+    runner: Any
+    if args.dry_run or args.orchestrator == "local":
+        # A plan reads the store only; it is the same whichever orchestrator would run it.
+        if args.orchestrator_arg and not args.dry_run:
+            raise HeadraceError(
+                "--orchestrator-arg is for other orchestrators; the local runner takes "
+                "--max-parallel and --isolation"
+            )
+        runner = LocalDagRunner(
+            max_parallel=args.max_parallel,
+            isolation=args.isolation,
+            metadata_url=args.metadata,
+            on_event=show,
+        )
+    else:
+        local_only = [
+            flag
+            for flag, value in (
+                ("--from-nodes", from_nodes),
+                ("--to-nodes", to_nodes),
+                ("--resume", args.resume),
+                ("--max-parallel", args.max_parallel),
+                ("--isolation", args.isolation != "in-process"),
+            )
+            if value
+        ]
+        if local_only:
+            raise HeadraceError(
+                f"{', '.join(local_only)}: the local orchestrator's options, not "
+                f"{args.orchestrator!r}'s"
+            )
+        runner = _orchestrator(args.orchestrator, "runner")(
+            metadata_url=args.metadata, on_event=show, options=list(args.orchestrator_arg)
+        )
+    if args.dry_run:
+        plan = (
+            runner.plan(document, resume=args.resume)
+            if args.resume
+            else runner.plan(document, from_nodes=from_nodes, to_nodes=to_nodes)
+        )
+        if args.json:
+            _print_json(
+                [
+                    {
+                        "node_id": p.node_id,
+                        "status": p.status,
+                        "reason": p.reason,
+                        "cache_key": p.cache_key,
+                    }
+                    for p in plan
+                ]
+            )
+            return 0
+        print(f"plan for {document['pipeline']['name']!r} (nothing is run):")
+        for p in plan:
+            print(f"  {p.node_id.ljust(width)}  {p.status:8} {p.reason}")
+        cached = sum(1 for p in plan if p.status == Status.CACHED)
+        print(f"{cached} of {len(plan)} nodes predicted cached")
+        return 0
+    if not quiet:
+        print(
+            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes "
+            f"on {args.orchestrator}, metadata in "
+            f"{pipeline_metadata_url(document, args.metadata)}",
+            flush=True,
+        )
+    run_id = args.resume or new_run_id()
+    if args.orchestrator == "local":
+        # Node output goes to per-node logs; the console keeps headrace's lines (on standard
+        # error with --json, whose standard output is the JSON alone).
+        layout = PipelineLayout(document["pipeline"]["root"])
+        with console.capturing(layout, run_id, err=args.json):
+            result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
+    elif args.json:
+        # Executors print (Keras progress, Beam, TensorFlow's C++ logs): keep standard output
+        # for the JSON alone by sending everything else to standard error, file descriptors
+        # included.
+        with _stdout_to_stderr():
+            result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
+    else:
+        result = _start(runner, document, run_id, from_nodes, to_nodes, args.resume)
+    # A failed run names every broken plugin: one may be why it failed.
+    _warn_plugin_errors(everything=not result.succeeded)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        counts: dict[str, int] = {}
+        for r in result.results.values():
+            counts[r.status] = counts.get(r.status, 0) + 1
+        if result.not_run:
+            counts["not run"] = len(result.not_run)
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        # Resolvers and importers only link artifacts that their producers already headline.
+        producers = {n["id"] for n in document["nodes"] if n.get("kind") == "component"}
+        _print_run_summary(result, width, producers)
+        print(f"run {result.run_id}: {summary} in {result.duration:.1f}s")
+    if not result.succeeded:
+        for node_id in result.failed_nodes:
+            failure = result.results[node_id]
+            print(
+                f"headrace: error: node {node_id!r} failed: "
+                f"{failure.explained if failure.message else failure.error}",
+                file=sys.stderr,
+            )
+            if failure.error and args.verbose:
+                print(failure.error, file=sys.stderr)
+            if args.orchestrator == "local":
+                log = PipelineLayout(document["pipeline"]["root"]).node_log(result.run_id, node_id)
+                if os.path.exists(log):
+                    print(f"headrace: its output: {log}", file=sys.stderr)
+        print(
+            f"headrace: details: headrace runs show {result.run_id} "
+            f"--metadata {result.metadata_url}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+# Inspection --------------------------------------------------------------------------------------
