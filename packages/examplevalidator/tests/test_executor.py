@@ -494,4 +494,4 @@ def test_an_unknown_excluded_split_is_reported(
         exclude_splits=["evaluation"],
     )
     assert json.loads(out.split_names) == ["train", "eval"]
-    assert "exclude_splits names ['evaluation'], which statistics" in caplog.text
+    assert "exclude_splits names evaluation, which the statistics" in caplog.text

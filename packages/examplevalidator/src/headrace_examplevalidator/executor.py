@@ -8,14 +8,13 @@ DatasetFeatureStatisticsList; the older ``stats_tfrecord`` is read too), the sch
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
-from headrace_core.executor import single_input
+from headrace_core.executor import included_splits, single_input
 from headrace_examplevalidator.errors import AnomaliesFoundError
 from headrace_examplevalidator.report import (
     ANOMALIES_FILE,
@@ -31,17 +30,6 @@ from headrace_tfdv_io import SCHEMA_FILE, STATS_FILE, load_schema, load_split_st
 __all__ = ["SCHEMA_FILE", "STATS_FILE", "Executor"]
 
 log = logging.getLogger(__name__)
-
-
-def _exclude_splits(value: Any) -> list[str]:
-    # TFX passes a JSON string; headrace passes the list itself.
-    if isinstance(value, str):
-        value = json.loads(value) if value else None
-    if value is None:
-        return []
-    if not (isinstance(value, list) and all(isinstance(s, str) for s in value)):
-        raise ValueError(f"ExampleValidator: exclude_splits must be a list of names, got {value!r}")
-    return value
 
 
 def _write(path: str, data: str | bytes) -> None:
@@ -70,30 +58,15 @@ class Executor(BaseExecutor):
             input_dict, "baseline_statistics", component=component, optional=True
         )
         output = single_input(output_dict, "anomalies", component=component, what="output")
-        exclude = _exclude_splits(exec_properties.get("exclude_splits"))
         fail_on_anomalies = bool(exec_properties.get("fail_on_anomalies", False))
 
-        encoded = statistics.get_property("split_names")
-        all_splits = decode_split_names(encoded if isinstance(encoded, str) else None)
-        if not all_splits:
-            raise ValueError(
-                f"ExampleValidator: statistics artifact {statistics.uri} has no split_names "
-                'property (a JSON list such as \'["train", "eval"]\')'
-            )
-        unknown = [s for s in exclude if s not in all_splits]
-        if unknown:
-            log.warning(
-                "exclude_splits names %s, which statistics %s does not have (splits: %s)",
-                unknown,
-                statistics.uri,
-                all_splits,
-            )
-        splits = [s for s in all_splits if s not in exclude]
-        if not splits:
-            raise ValueError(
-                f"ExampleValidator: every split of the statistics ({', '.join(all_splits)}) is "
-                "excluded by exclude_splits; nothing to validate"
-            )
+        splits = included_splits(
+            statistics,
+            exec_properties.get("exclude_splits"),
+            component=component,
+            role="statistics",
+            purpose="validate",
+        )
         baseline_splits: list[str] = []
         if baseline is not None:
             encoded = baseline.get_property("split_names")

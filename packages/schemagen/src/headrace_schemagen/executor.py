@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names
-from headrace_core.executor import single_input
+from headrace_core.executor import included_splits, single_input
 from headrace_tfdv_io import SCHEMA_FILE, load_split_statistics, read_schema, write_schema
 
 __all__ = ["Executor", "ImportSchemaGenExecutor"]
 
 _log = logging.getLogger(__name__)
-
-
-def _exclude_splits(exec_properties: dict[str, Any], component: str) -> list[str]:
-    value = exec_properties.get("exclude_splits") or []
-    if isinstance(value, str):  # TFX passes it JSON-encoded
-        value = json.loads(value) or []
-    if not isinstance(value, list):
-        raise ValueError(f"{component}: exclude_splits must be a list, got {value!r}")
-    return value
 
 
 class Executor(BaseExecutor):
@@ -43,20 +32,13 @@ class Executor(BaseExecutor):
         statistics = single_input(input_dict, "statistics", component="SchemaGen")
         output = single_input(output_dict, "schema", component="SchemaGen", what="output")
         infer_feature_shape = bool(exec_properties.get("infer_feature_shape", True))
-        exclude_splits = _exclude_splits(exec_properties, "SchemaGen")
-
-        encoded = statistics.get_property("split_names")
-        all_splits = decode_split_names(encoded if isinstance(encoded, str) else None)
-        if not all_splits:
-            raise ValueError(
-                f"SchemaGen: statistics artifact {statistics.uri} has no split_names property"
-            )
-        splits = [s for s in all_splits if s not in exclude_splits]
-        if not splits:
-            raise ValueError(
-                f"SchemaGen: every split of the statistics ({', '.join(all_splits)}) is "
-                "excluded; there is nothing to infer a schema from"
-            )
+        splits = included_splits(
+            statistics,
+            exec_properties.get("exclude_splits"),
+            component="SchemaGen",
+            role="statistics",
+            purpose="infer a schema from",
+        )
 
         schema = None
         for split in splits:

@@ -25,8 +25,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 from tfx_bsl.public import tfxio
 
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
-from headrace_core.executor import single_input
+from headrace_core.artifacts import encode_split_names, split_uri
+from headrace_core.executor import included_splits, single_input
 from headrace_statisticsgen.component import check_stats_options
 from headrace_statisticsgen.render import (
     HTML_FILE_NAME,
@@ -165,32 +165,13 @@ class Executor(BaseExecutor):
             output_dict, "statistics", component="StatisticsGen", what="output"
         )
 
-        exclude_splits = exec_properties.get("exclude_splits") or []
-        if isinstance(exclude_splits, str):  # TFX passes it JSON-encoded
-            exclude_splits = json.loads(exclude_splits) or []
-        if not isinstance(exclude_splits, list):
-            raise ValueError(
-                f"StatisticsGen: exclude_splits must be a list, got {exclude_splits!r}"
-            )
-        encoded = examples.get_property("split_names")
-        all_splits = decode_split_names(encoded if isinstance(encoded, str) else None)
-        if not all_splits:
-            raise ValueError(
-                f"StatisticsGen: examples artifact {examples.uri} has no split_names property"
-            )
-        unknown = sorted(set(exclude_splits) - set(all_splits))
-        if unknown:
-            _log.warning(
-                "StatisticsGen: exclude_splits names %s, not splits of the examples (%s)",
-                unknown,
-                ", ".join(all_splits),
-            )
-        splits = [s for s in all_splits if s not in exclude_splits]
-        if not splits:
-            raise ValueError(
-                f"StatisticsGen: every split of the examples ({', '.join(all_splits)}) is "
-                "excluded; there is nothing to compute"
-            )
+        splits = included_splits(
+            examples,
+            exec_properties.get("exclude_splits"),
+            component="StatisticsGen",
+            role="examples",
+            purpose="compute statistics of",
+        )
         payload_format = str(examples.get_custom_property("payload_format") or "")
         if payload_format not in _TF_EXAMPLE_FORMATS:
             raise ValueError(
