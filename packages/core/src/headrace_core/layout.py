@@ -12,6 +12,7 @@
       .headrace/runs/<run_id>/<orchestrator>/      an adapter's working files for one run
       .headrace/runs/<run_id>/logs/<node_id>.log   a node's captured output
       .headrace/runs/<run_id>/logs/run.log         output while no node was running
+      .headrace/usercode/<digest>/                 user modules as the loader imports them
       .headrace/<orchestrator>/                    an adapter's long-lived files (Airflow's home)
 
 Nothing else joins paths under a root by hand (a test checks), so the layout can change here
@@ -83,6 +84,11 @@ class PipelineLayout:
 
     def run_log(self, run_id: str) -> str:
         return os.path.join(self.logs(run_id), "run.log")
+
+    @property
+    def user_code(self) -> str:
+        """Copies of module files the user-code loader imports from (one per content)."""
+        return os.path.join(self.root, _PRIVATE, "usercode")
 
     def orchestrator_home(self, orchestrator: str) -> str:
         """An adapter's files that outlive runs (an Airflow home)."""

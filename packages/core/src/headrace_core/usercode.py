@@ -38,6 +38,8 @@ function; the original exception is chained.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import importlib
@@ -50,7 +52,7 @@ import tempfile
 import threading
 import traceback
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,10 +106,31 @@ _copies: dict[str, str] = {}  # every copy this process activated -> its source 
 _loaded: dict[str, UserCode] = {}  # module name -> the code it was loaded from
 
 
+# Where the runtime wants the copies of the node it is running: under its pipeline root, so
+# a run writes nothing outside the root (PipelineLayout.user_code).
+_run_root: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "headrace_user_code_root", default=None
+)
+
+
+@contextlib.contextmanager
+def copies_under(root: str) -> Iterator[None]:
+    """Make ``root`` the default folder of copies while the block runs (in this context)."""
+    token = _run_root.set(root)
+    try:
+        yield
+    finally:
+        _run_root.reset(token)
+
+
 def default_root() -> str:
+    """``$HEADRACE_USER_CODE_DIR``, else the running node's pipeline root's folder, else a
+    per-user folder under the system temp dir."""
     configured = os.environ.get(ENV_USER_CODE_DIR)
     if configured:
         return os.path.abspath(configured)
+    if _run_root.get():
+        return str(_run_root.get())
     uid = os.getuid() if hasattr(os, "getuid") else 0
     return os.path.join(tempfile.gettempdir(), f"headrace-user-code-{uid}")
 

@@ -33,6 +33,7 @@ from headrace_core.runtime._records import truncate_error
 from headrace_core.runtime._resolvers import describe, find_imported, new_import, resolve
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import LaunchError, NodeResult, Status
+from headrace_core.usercode import copies_under
 
 __all__ = ["apply_environment", "exec_properties", "launch_node"]
 
@@ -163,7 +164,7 @@ def _execute(
         beam_pipeline_args=tuple(session.ir["pipeline"].get("beam_pipeline_args") or ()),
     )
     try:
-        with node_scope(node_id):
+        with node_scope(node_id), copies_under(session.layout.user_code):
             executor_class = load_executor_class(
                 node["executor"], source_file=node.get("source_file")
             )
