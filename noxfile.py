@@ -107,7 +107,15 @@ def _airflow_python(session: nox.Session, major: int = 2) -> str:
 
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "typecheck", "tests", "integration", "conformance", "examples"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "integration",
+    "compat",
+    "conformance",
+    "examples",
+]
 
 
 @nox.session(python=PYTHON)
@@ -139,7 +147,8 @@ def tests(session: nox.Session, package: str) -> None:
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests, with the fixture plugins installed as a third party would."""
+    """Cross-package tests, with the fixture plugins installed as a third party would; the
+    repository's tools (tools/tests: the release tool)."""
     _install_packages(session, PACKAGES["headrace-core"])
     plugins = sorted(
         str(p.parent) for p in (ROOT / "integration_tests" / "plugins").glob("*/pyproject.toml")
@@ -148,6 +157,7 @@ def integration(session: nox.Session) -> None:
     session.run(
         "pytest",
         "integration_tests",
+        "tools/tests",
         "--ignore=integration_tests/ml",
         "--ignore=integration_tests/conformance",
         *session.posargs,
