@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,8 +81,18 @@ def _run(root: Path, **env: str) -> dict[str, Any]:
     )
     assert proc.returncode == 0, proc.stderr[-5000:]
     result = json.loads(proc.stdout)
-    result["heavy_imports"] = proc.stderr.rsplit("HEAVY ", 1)[1].strip()
+    console, heavy = proc.stderr.rsplit("HEAVY ", 1)
+    result["heavy_imports"] = heavy.strip()
+    result["console"] = console
     return result
+
+
+# TensorFlow's C++ logging ("2026-12-03 15:15:51.218623: I tensorflow/core/...") and absl's
+# ("I0000 00:00:...") start their lines so; library deprecations are FutureWarnings and
+# DeprecationWarnings.
+_NOISE = re.compile(
+    r"^(\d{4}-\d\d-\d\d [\d:.]+: [IWEF] |[IWEF]\d{4} )|FutureWarning|DeprecationWarning", re.M
+)
 
 
 def _statuses(result: dict[str, Any]) -> dict[str, str]:
@@ -137,6 +148,11 @@ def test_penguin_end_to_end_over_repeated_runs(tmp_path: Path) -> None:
     # Run 1: everything executes; the model is blessed (no baseline yet) and pushed.
     first = _run(root)
     assert _statuses(first) == dict.fromkeys(NODES, "complete")
+    # The console holds headrace's lines only; what TensorFlow and its friends print is in
+    # the nodes' logs.
+    assert not _NOISE.search(first["console"]), first["console"][-3000:]
+    logs = root / ".headrace" / "runs" / first["run_id"] / "logs"
+    assert _NOISE.search("".join(p.read_text() for p in logs.glob("*.log")))
     store = MetadataStore(default_metadata_url(str(root)))
     after_first = _counts(store)
     blessing = _artifact(store, _output(first, "Evaluator", "blessing"))
