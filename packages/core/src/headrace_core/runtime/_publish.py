@@ -39,7 +39,14 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A zombie answers signals but runs nothing: a node whose parent was killed stays one
+    # until something reaps it, and its execution is as dead as if it had gone.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def _is_empty(uri: str) -> bool:
