@@ -33,7 +33,6 @@ from headrace_core.runtime._records import truncate_error
 from headrace_core.runtime._resolvers import describe, find_imported, new_import, resolve
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import LaunchError, NodeResult, Status
-from headrace_core.usercode import copies_under
 
 __all__ = ["apply_environment", "exec_properties", "launch_node"]
 
@@ -163,6 +162,9 @@ def _execute(
         tmp_dir=session.layout.tmp(execution_id),
         beam_pipeline_args=tuple(session.ir["pipeline"].get("beam_pipeline_args") or ()),
     )
+    # Imported here: a run that executes nothing (all cached) never needs the loader.
+    from headrace_core.usercode import copies_under
+
     try:
         with node_scope(node_id), copies_under(session.layout.user_code):
             executor_class = load_executor_class(

@@ -12,10 +12,10 @@ that come from the user's code; with ``verbose`` everything is streamed to it to
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
-import sysconfig
 import threading
 import traceback
 import warnings
@@ -28,12 +28,15 @@ __all__ = ["NodeOutput", "active_output", "node_scope", "report_progress", "user
 
 _ACTIVE: NodeOutput | None = None
 _SCOPE = threading.local()
-_LIBRARY_DIRS = tuple(
-    os.path.realpath(p)
-    for p in {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"), sys.prefix}
-    if p
-)
 _HEADRACE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = {sysconfig.get_path("stdlib"), sysconfig.get_path("purelib"), sys.prefix}
+    return tuple(os.path.realpath(p) for p in paths if p)
 
 
 def is_user_file(path: str) -> bool:
@@ -45,7 +48,7 @@ def is_user_file(path: str) -> bool:
     if "site-packages" in real or "dist-packages" in real:
         return False
     if real.startswith(_HEADRACE_DIR + os.sep) or any(
-        real.startswith(d + os.sep) for d in _LIBRARY_DIRS
+        real.startswith(d + os.sep) for d in _library_dirs()
     ):
         return False
     # Editable installs of headrace's own packages live in the repository, not site-packages;
