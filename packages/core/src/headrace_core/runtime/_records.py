@@ -19,8 +19,10 @@ from headrace_core.metadata import (
     EVENT_INPUT,
     EVENT_INTERNAL_OUTPUT,
     EVENT_OUTPUT,
+    RUN_CONTEXT,
     MetadataStore,
     artifact_to_proto,
+    get_value,
     set_value,
 )
 from headrace_core.runtime._types import Status
@@ -72,9 +74,13 @@ class SessionRecords:
         """Record ``execution`` of ``node_id`` with its events, in one MLMD transaction."""
         self._writable()
         contexts = [self.pipeline_ctx, self.run_ctx, self.node_ctx(node_id), *extra_contexts]
-        execution_id, artifact_ids, _ = self.store.call(
+        execution_id, artifact_ids, context_ids = self.store.call(
             "put_execution", execution, links, contexts, reuse_context_if_already_exist=True
         )
+        # A context made by this put (or by a concurrent one: MLMD then reuses it) gets its id.
+        for ctx, context_id in zip(contexts, context_ids, strict=False):
+            if not ctx.id:
+                ctx.id = context_id
         execution.id = execution_id
         with self._lock:
             self._latest[node_id] = execution
@@ -232,6 +238,16 @@ class SessionRecords:
     def finish(self, succeeded: bool) -> None:
         """Close the run: its status and end time on the run context."""
         self._writable()
+        if not self.run_ctx.id:  # nothing was recorded in this process: find or make it
+            found = self.store.get_context(RUN_CONTEXT, self.run_ctx.name)
+            if found is not None:
+                self.run_ctx = found
+            else:
+                self.run_ctx = self.store.ensure_context(
+                    RUN_CONTEXT,
+                    self.run_ctx.name,
+                    **{k: get_value(v) for k, v in self.run_ctx.custom_properties.items()},
+                )
         self.store.update_context(
             self.run_ctx, status="succeeded" if succeeded else "failed", finished_at=time.time()
         )

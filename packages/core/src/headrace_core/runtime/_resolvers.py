@@ -29,6 +29,10 @@ def _channel_candidates(session: RunSession, ref: Mapping[str, Any]) -> list[Art
         is_asc=False,
         filter_query=f"type = '{ref['type']}' AND state = LIVE",
     )
+    producer = ref.get("producer")
+    context = session.pipeline_ctx if producer is None else session.node_ctx(producer)
+    if context.id <= 0:  # not recorded yet: nothing to choose from
+        return []
     if ref.get("producer") is None:
         protos = session.store.call(
             "get_artifacts_by_context", session.pipeline_ctx.id, list_options=options

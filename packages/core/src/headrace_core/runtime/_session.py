@@ -86,10 +86,15 @@ class RunSession(SessionRecords):
             return
         for name, info in ir.get("artifact_types", {}).items():
             store.artifact_type_id(name, info.get("properties", {}))
-        self.pipeline_ctx = store.ensure_context(PIPELINE_CONTEXT, self.pipeline_name)
-        self.run_ctx = store.ensure_context(
+        # Contexts that do not exist yet are created by the first execution put with them
+        # (one transaction for both), not by a write of their own: see _records._put.
+        self.pipeline_ctx = store.get_context(
+            PIPELINE_CONTEXT, self.pipeline_name
+        ) or store.context_proto(PIPELINE_CONTEXT, self.pipeline_name)
+        run_name = run_context_name(self.pipeline_name, run_id)
+        self.run_ctx = store.get_context(RUN_CONTEXT, run_name) or store.context_proto(
             RUN_CONTEXT,
-            run_context_name(self.pipeline_name, run_id),
+            run_name,
             run_id=run_id,
             pipeline=self.pipeline_name,
             reused_nodes=json.dumps(sorted(reuse_latest)),
@@ -100,8 +105,9 @@ class RunSession(SessionRecords):
         )
         stored = custom(self.run_ctx, "reused_nodes", "[]")
         self.reuse_latest = frozenset(json.loads(stored)) | frozenset(reuse_latest)
-        for execution in store.executions_in_context(self.run_ctx.id, newest_first=False):
-            self._latest[str(custom(execution, "node_id"))] = execution
+        if self.run_ctx.id:
+            for execution in store.executions_in_context(self.run_ctx.id, newest_first=False):
+                self._latest[str(custom(execution, "node_id"))] = execution
 
     @classmethod
     def for_reading(
@@ -173,10 +179,13 @@ class RunSession(SessionRecords):
         ctx = self._node_ctx.get(node_id)
         if ctx is None:
             name = node_context_name(self.pipeline_name, node_id)
-            if self.read_only:
-                ctx = self.store.get_context(NODE_CONTEXT, name) or _no_context()
-            else:
-                ctx = self.store.ensure_context(NODE_CONTEXT, name)
+            ctx = self.store.get_context(NODE_CONTEXT, name)
+            if ctx is None:
+                ctx = (
+                    _no_context()
+                    if self.read_only
+                    else self.store.context_proto(NODE_CONTEXT, name)
+                )
             self._node_ctx[node_id] = ctx
         return ctx
 
