@@ -102,3 +102,39 @@ def test_logs_of_an_unknown_node_or_an_uncaptured_run(tmp_path: Path) -> None:
     cached = _run_id(ok(headrace("run", NOISY, "--pipeline-root", str(root))).stdout)
     proc = headrace("runs", "logs", cached, "--pipeline-root", str(root))
     assert proc.returncode == 1 and "no node output captured" in proc.stderr
+
+
+def test_logs_of_a_partial_run_are_under_its_run_id(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    proc = ok(headrace("run", NOISY, "--pipeline-root", str(root), "--to-nodes", "Noisy"))
+    run_id = _run_id(proc.stdout)
+    logs = ok(headrace("runs", "logs", run_id, "Noisy", "--pipeline-root", str(root))).stdout
+    assert PRINTED in logs
+
+
+def test_a_log_that_cannot_be_written_loses_its_output_not_the_run(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import threading
+
+    from headrace_core.runtime import NodeOutput, PipelineLayout
+    from headrace_core.runtime._logs import node_scope
+
+    layout = PipelineLayout(str(tmp_path / "root"))
+    finished = threading.Event()
+
+    def node() -> None:
+        with node_scope("Flood"):
+            # Its log folder goes (a full disk, a cleanup): the pump must go on reading, or
+            # every writer of descriptors 1 and 2 blocks once the pipe is full.
+            shutil.rmtree(layout.run_dir("r1"))
+            Path(layout.run_dir("r1")).write_text("not a folder")
+            os.write(2, b"x" * 300_000)
+            print("after the flood")
+        finished.set()
+
+    with NodeOutput(layout, "r1"):
+        worker = threading.Thread(target=node, daemon=True)
+        worker.start()
+        assert finished.wait(30), "a writer blocked: the pump stopped reading"
+        worker.join()

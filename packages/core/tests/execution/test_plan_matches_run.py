@@ -25,7 +25,7 @@ from hrexec_components import (
     Train,
 )
 
-from headrace_core import Cond, Examples, Importer, Pipeline
+from headrace_core import Cond, Examples, Importer, LatestArtifactStrategy, Pipeline, Resolver
 from headrace_core.orchestration.local import LocalDagRunner
 from headrace_core.runtime import RunResult, Status
 
@@ -53,7 +53,12 @@ def _pipeline(root: Path, **knobs: Any) -> Pipeline:
     module = ModuleTrainer(
         examples=make.outputs["examples"], module_file=str(root.parent / "module.py")
     )
+    # A resolver picks Make's latest examples: a consumer of it re-runs when Make does.
+    latest = Resolver(strategy_class=LatestArtifactStrategy, examples=make.outputs["examples"])
+    latest = latest.with_id("LatestExamples")
+    count_latest = CountRows(examples=latest.outputs["examples"]).with_id("CountLatest")
     nodes = [make, count, relabel, train, bless, size, guarded, imported, count_imported, module]
+    nodes += [latest, count_latest]
     if knobs.get("explode"):
         nodes.append(
             Explode(examples=relabel.outputs["relabeled"], fail_if_exists=str(root.parent / "fail"))

@@ -81,7 +81,10 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     if args.node is not None and args.node not in nodes:
         raise HeadraceError(f"run {run_id} has no node {args.node!r}; nodes: {', '.join(nodes)}")
     logs = {n: layout.node_log(run_id, n) for n in ([args.node] if args.node else nodes)}
-    found = {n: path for n, path in logs.items() if os.path.exists(path)}
+    if args.node is None:
+        # What was printed while no node ran (start-up, the runner itself).
+        logs["(run)"] = layout.run_log(run_id)
+    found = {n: path for n, path in logs.items() if os.path.exists(path) and os.path.getsize(path)}
     if args.json:
         texts = {}
         for n, path in found.items():

@@ -118,8 +118,11 @@ def _start(
     to_nodes: list[str] | None,
     resume: str | None,
 ) -> Any:
-    if from_nodes or to_nodes or resume:
-        return runner.run(document, from_nodes=from_nodes, to_nodes=to_nodes, resume=resume)
+    if resume:
+        return runner.run(document, resume=resume)
+    if from_nodes or to_nodes:
+        # The same run id as the capture's: the logs are found under the run MLMD records.
+        return runner.run(document, run_id=run_id, from_nodes=from_nodes, to_nodes=to_nodes)
     return runner.run(document, run_id=run_id)
 
 

@@ -122,14 +122,13 @@ def decide(
     reason = check_conditions(judged, seen)
     if reason is not None:
         return Decision(Status.SKIPPED, reason)
-    kind = node["kind"]
-    if kind in ("resolver", "importer"):
-        return Decision(Status.RUN, kind)
     for ref in node.get("inputs", {}).values():
         producer = ref.get("producer")
         if producer is not None and upstream[producer].outputs is None:
             # New artifacts mean new ids in the key: a consumer of a re-run node re-runs.
             return Decision(Status.RUN, f"upstream {producer!r} runs first")
+    if node["kind"] in ("resolver", "importer"):
+        return Decision(Status.RUN, node["kind"])
     known = {p: u.outputs or {} for p, u in upstream.items()}
     try:
         inputs = inputs_from(node, known)

@@ -111,7 +111,8 @@ class _NodeHandler(logging.Handler):
 
 class _ThreadStream:
     """Stands in for ``sys.stdout``/``sys.stderr``: a thread running a node writes to the
-    node's log, any other thread to the stream it replaces."""
+    node's log, any other thread to the stream it replaces. A proxy that outlives its run
+    (kept by a handler made during it) writes through."""
 
     def __init__(self, output: NodeOutput, stream: TextIO) -> None:
         self._output = output
@@ -119,7 +120,7 @@ class _ThreadStream:
 
     def write(self, text: str) -> int:
         node = getattr(_SCOPE, "node", None)
-        if node is None:
+        if node is None or _ACTIVE is not self._output:
             return self._stream.write(text)
         self._output.write(node, text.encode("utf-8", "replace"))
         return len(text)
@@ -134,8 +135,16 @@ class _ThreadStream:
         return getattr(self._stream, name)
 
 
+_TOKEN = b"\0headrace-sync-"
+
+
 class NodeOutput:
-    """Routes this process's output to per-node logs while a run is in progress."""
+    """Routes this process's output to per-node logs while a run is in progress.
+
+    Nothing here may stop the pump: a log that cannot be written (a full disk, a removed
+    folder) loses its data, never the run, because a pump that stopped reading would block
+    every writer of file descriptors 1 and 2.
+    """
 
     def __init__(
         self, layout: PipelineLayout, run_id: str, *, verbose: bool = False, console_fd: int = 1
@@ -144,14 +153,16 @@ class NodeOutput:
         self.run_id = run_id
         self.verbose = verbose
         self.console_fd = console_fd
+        self.console: TextIO = sys.stdout
         self._reported: dict[str, str] = {}
         self._pending: dict[bytes, threading.Event] = {}
         self._syncs = 0
-        self.console: TextIO = sys.stdout
         self._running: list[str] = []
         self._files: dict[str | None, IO[bytes]] = {}
         self._last: dict[str, str] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: a finalizer run by garbage collection inside write() may log too.
+        self._lock = threading.RLock()
+        self._closed = False
         self._saved: tuple[int, int] | None = None
         self._pump: threading.Thread | None = None
         self._read_end = -1
@@ -206,18 +217,19 @@ class NodeOutput:
             sys.stdout.flush()
             sys.stderr.flush()
         assert self._saved is not None
-        # Restoring both descriptors closes the pipe's last write end: the pump sees the end
-        # of what was written and stops.
+        # Restoring both descriptors closes this process's write ends of the pipe: the pump
+        # reads what is left and sees the end, unless a child process still holds one.
         os.dup2(self._saved[0], 1)
         os.dup2(self._saved[1], 2)
         for fd in self._saved:
             os.close(fd)
         if self._pump is not None:
             self._pump.join(timeout=5)
-        os.close(self._read_end)
         with self._lock:
+            self._closed = True  # a pump still reading (for a child) now drops what it reads
             for f in self._files.values():
-                f.close()
+                with contextlib.suppress(OSError):
+                    f.close()
             self._files.clear()
         self.console.flush()
         self.console.close()
@@ -235,16 +247,19 @@ class NodeOutput:
                 self._running.remove(node_id)
             f = self._files.pop(node_id, None)
         if f is not None:
-            f.close()
+            with contextlib.suppress(OSError):
+                f.close()
 
     def sync(self) -> None:
         """Return once everything written to this process's output so far is routed."""
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+        if self._pump is None or not self._pump.is_alive() or self._closed:
+            return
         with self._lock:
             self._syncs += 1
-            token = f"\0headrace-sync-{self._syncs}\0".encode()
+            token = _TOKEN + f"{self._syncs}".encode() + b"\0"
             done = self._pending[token] = threading.Event()
         try:
             os.write(1, token)
@@ -254,36 +269,38 @@ class NodeOutput:
 
     def _read(self) -> None:
         pending = b""
-        while True:
-            try:
-                chunk = os.read(self._read_end, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            chunk = pending + chunk
-            pending = b""
-            while b"\0headrace-sync-" in chunk:
-                start = chunk.index(b"\0headrace-sync-")
-                end = chunk.find(b"\0", start + 1)
-                if end < 0:  # a token split across reads: wait for its end
-                    chunk, pending = chunk[:start], chunk[start:]
-                    break
-                self._route(chunk[:start])
-                with self._lock:
-                    done = self._pending.pop(chunk[start : end + 1], None)
-                if done is not None:
-                    done.set()
-                chunk = chunk[end + 1 :]
-            self._route(chunk)
+        try:
+            while True:
+                try:
+                    chunk = os.read(self._read_end, 65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                chunk, pending = pending + chunk, b""
+                while _TOKEN in chunk:
+                    start = chunk.index(_TOKEN)
+                    end = chunk.find(b"\0", start + 1)
+                    if end < 0:  # a token split across reads: wait for its end
+                        chunk, pending = chunk[:start], chunk[start:]
+                        break
+                    self._route(chunk[:start])
+                    with self._lock:
+                        done = self._pending.pop(chunk[start : end + 1], None)
+                    if done is not None:
+                        done.set()
+                    chunk = chunk[end + 1 :]
+                self._route(chunk)
+        finally:
+            # The pump owns the read end: closing it from another thread while it reads would
+            # let it read a descriptor number the process has given to something else.
+            with contextlib.suppress(OSError):
+                os.close(self._read_end)
 
     def _route(self, chunk: bytes) -> None:
         if not chunk:
             return
-        with self._lock:
-            running: list[str | None] = list(self._running)
-        for node in running or [None]:
-            self.write(node, chunk, stream=False)
+        self.write(None, chunk, stream=False)
         if self.verbose:
             self.to_console(chunk.decode("utf-8", "replace"))
 
@@ -295,19 +312,30 @@ class NodeOutput:
                 if node
                 else self.layout.run_log(self.run_id)
             )
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             f = self._files[node] = open(path, "ab")  # noqa: SIM115 - kept open while it runs
         return f
 
     def write(self, node: str | None, data: bytes, *, stream: bool = True) -> None:
-        """Append ``data`` to ``node``'s log (the run's, for None); stream it with verbose."""
+        """Append ``data`` to ``node``'s log; with no node (a thread a node started, a
+        descriptor), to each running node's, or the run's when none runs. Streamed to the
+        console with verbose."""
         with self._lock:
-            f = self._file(node)
-            f.write(data)
-            f.flush()
-            if node:
-                lines = [x for x in data.decode("utf-8", "replace").splitlines() if x.strip()]
-                if lines:
-                    self._last[node] = lines[-1].strip()
+            if self._closed:
+                return
+            targets: list[str | None] = [node] if node else list(self._running) or [None]
+            for target in targets:
+                try:
+                    f = self._file(target)
+                    f.write(data)
+                    f.flush()
+                except (OSError, ValueError):
+                    continue  # this log is lost, not the run
+                if target:
+                    text = data.decode("utf-8", "replace").splitlines()
+                    lines = [x for x in text if x.strip()]
+                    if lines:
+                        self._last[target] = lines[-1].strip()
         if self.verbose and stream:
             self.to_console(data.decode("utf-8", "replace"))
 
@@ -340,6 +368,18 @@ class NodeOutput:
         self.write(node, text.encode("utf-8", "replace"))
         if is_user_file(filename) and not self.verbose:
             self.to_console(f"{node or 'headrace'}: {text}")
+
+
+def _after_fork_in_child() -> None:
+    # A forked child inherits the lock in whatever state some thread held it, and none of
+    # the threads: give it a fresh lock (its output still reaches the pipe).
+    output = _ACTIVE
+    if output is not None:
+        output._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def report_progress(message: str) -> None:

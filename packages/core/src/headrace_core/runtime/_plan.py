@@ -41,8 +41,9 @@ def predict_node(
             upstream[producer] = _history(session, producer)
         elif p.status == Status.SKIPPED:
             upstream[producer] = Upstream(Status.SKIPPED, {})
-        elif p.status == Status.FAILED:
-            return Prediction(node_id, Status.NOT_RUN, f"upstream {producer!r} would fail")
+        elif p.status in (Status.FAILED, Status.NOT_RUN):
+            verb = "would fail" if p.status == Status.FAILED else "would not run"
+            return Prediction(node_id, Status.NOT_RUN, f"upstream {producer!r} {verb}")
         elif p.status == Status.UNKNOWN:
             upstream[producer] = Upstream(None)
         elif p.outputs is not None:
@@ -50,10 +51,14 @@ def predict_node(
         else:
             upstream[producer] = Upstream(Status.RUN, None, _history(session, producer).outputs)
     decision = decide(session, node, upstream)
-    if decision.status == Status.RUN and node["kind"] == "resolver":
-        outputs = resolve(session, node)
+    # decide() says "resolver" when the resolver itself would run now (its upstream known).
+    if decision.status == Status.RUN and decision.reason == "resolver":
+        try:
+            outputs = resolve(session, node)
+        except Exception as e:  # a launch records this failure
+            return Prediction(node_id, Status.FAILED, f"{type(e).__name__}: {e}")
         return Prediction(node_id, Status.RUN, "resolver: " + describe(outputs), outputs=outputs)
-    if decision.status == Status.RUN and node["kind"] == "importer":
+    if decision.status == Status.RUN and decision.reason == "importer":
         try:
             existing = find_imported(session, node)
         except LaunchError as e:

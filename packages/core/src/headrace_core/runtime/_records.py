@@ -89,6 +89,8 @@ class SessionRecords:
     def _execution(self, node: Mapping[str, Any], state: str, status: str, **props: Any) -> Any:
         from ml_metadata.proto import metadata_store_pb2 as pb
 
+        self._writable()  # before registering its type: a read-only session writes nothing
+
         execution = pb.Execution(
             type_id=self.store.execution_type_id(node["type"]), last_known_state=STATE[state]
         )
