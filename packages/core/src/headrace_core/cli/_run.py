@@ -153,8 +153,12 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
     from headrace_core.plugins import get_plugin_manager
     from headrace_core.show import artifact_from_store
 
+    # A run that made something asks every installed plugin for a viewer; a fully cached one
+    # only those it loaded (its components'), so that it imports no plugin just for headlines.
     viewers = get_plugin_manager().viewers
-    wanted = {n: viewers.get(n).viewer for n in viewers if viewers.get(n).run_summary}
+    made = any(r.status == "complete" for r in result.results.values())
+    found = {e.name: e for e in viewers.entries()} if made else viewers.loaded()
+    wanted = {n: e.value.viewer for n, e in found.items() if e.value.run_summary}
     outputs = {
         node_id: [i for ids in r.to_json()["outputs"].values() for i in ids]
         for node_id, r in result.results.items()

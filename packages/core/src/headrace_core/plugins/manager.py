@@ -70,6 +70,11 @@ _HOOK_ORDER = (
 )
 
 
+#: Modules loaded from pipeline files (``headrace run FILE``): what they define is the
+#: user's, never a plugin's.
+PIPELINE_MODULES: set[str] = set()
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     name: str
@@ -200,7 +205,10 @@ class PluginManager:
 
     def _could_provide(self, cls: type) -> bool:
         """Whether a plugin could have registered ``cls``: its module is installed (in
-        site-packages) or in the top-level package of a plugin's entry point."""
+        site-packages) or in the top-level package of a plugin's entry point; never a class
+        of a pipeline file itself (no need to scan the entry points for that)."""
+        if cls.__module__ in PIPELINE_MODULES:
+            return False
         file = getattr(sys.modules.get(cls.__module__), "__file__", None)
         if not file:
             return True

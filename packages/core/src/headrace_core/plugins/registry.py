@@ -98,6 +98,10 @@ class Registry(Generic[T]):
             raise KeyError(name)
         return entry
 
+    def loaded(self) -> dict[str, Entry[T]]:
+        """What the plugins loaded so far registered, loading no more."""
+        return dict(self._entries)
+
     def entries(self) -> list[Entry[T]]:
         return sorted(self._complete().values(), key=lambda e: e.name)
 
