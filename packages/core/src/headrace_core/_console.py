@@ -70,7 +70,7 @@ class RunConsole:
             return
         label = LABELS.get(event.status, str(event.status))
         took = f"{event.duration:7.2f}s" if event.status != Status.RUNNING else " " * 8
-        message = event.message + (f" (at {event.where})" if event.where else "")
+        message = event.explained
         show = message and event.status != Status.COMPLETE
         self.line(event.node_id, label, took, f"  {message}" if show else "")
 

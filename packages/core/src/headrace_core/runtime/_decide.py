@@ -22,6 +22,7 @@ from headrace_core.runtime._inputs import (
     Upstream,
     check_conditions,
     inputs_from,
+    is_local,
     key_inputs,
 )
 from headrace_core.runtime._session import RunSession
@@ -43,10 +44,6 @@ class Decision:
     parts: dict[str, Any] | None = None
     hit: Any | None = None  # the execution whose outputs a cache hit reuses
     hit_outputs: Outputs | None = None
-
-
-def _is_local(uri: str) -> bool:
-    return "://" not in uri
 
 
 def cache_enabled(session: RunSession, node: Mapping[str, Any]) -> bool:
@@ -85,7 +82,7 @@ def _usable(node: Mapping[str, Any], outputs: Outputs) -> bool:
         for artifact in artifacts:
             if artifact.state is not ArtifactState.LIVE:
                 return False
-            if _is_local(artifact.uri) and not os.path.exists(artifact.uri):
+            if is_local(artifact.uri) and not os.path.exists(artifact.uri):
                 return False
     return True
 

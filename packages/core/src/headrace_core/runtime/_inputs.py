@@ -14,6 +14,7 @@ from headrace_core.runtime._types import LaunchError, Status
 
 __all__ = [
     "Outputs",
+    "is_local",
     "Upstream",
     "check_conditions",
     "inputs_from",
@@ -36,6 +37,11 @@ class Upstream:
     status: str | None
     outputs: Outputs | None = None
     previous: Outputs | None = None
+
+
+def is_local(uri: str) -> bool:
+    """Whether an artifact URI is a path on this machine (not ``gs://...`` and the like)."""
+    return "://" not in uri
 
 
 def upstream_in_run(session: RunSession, node: Mapping[str, Any]) -> dict[str, Upstream]:

@@ -13,7 +13,7 @@ from typing import Any
 from headrace_core import cache as cache_mod
 from headrace_core.artifacts import Artifact, ArtifactState
 from headrace_core.metadata import EVENT_INTERNAL_OUTPUT, EVENT_OUTPUT, custom, event_paths
-from headrace_core.runtime._inputs import Outputs
+from headrace_core.runtime._inputs import Outputs, is_local
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import LaunchError
 
@@ -128,17 +128,13 @@ def describe(outputs: Mapping[str, list[Artifact]]) -> str:
     return ", ".join(f"{k}: {[a.id for a in v]}" for k, v in sorted(outputs.items()))
 
 
-def _is_local(uri: str) -> bool:
-    return "://" not in uri
-
-
 def _import_spec(node: Mapping[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     """(uri, output type, properties, custom properties) an importer gives its artifact."""
     spec = node["importer"]
     uri = spec["source_uri"]
-    if _is_local(uri) and not os.path.exists(uri):
+    if is_local(uri) and not os.path.exists(uri):
         raise LaunchError(f"Importer {node['id']!r}: {uri} does not exist")
-    fingerprint = cache_mod.fingerprint_path(uri) if _is_local(uri) else ""
+    fingerprint = cache_mod.fingerprint_path(uri) if is_local(uri) else ""
     customs = {**spec.get("custom_properties", {}), "fingerprint": fingerprint}
     return uri, node["outputs"]["result"]["type"], dict(spec.get("properties", {})), customs
 

@@ -117,7 +117,11 @@ class NodeResult:
     @property
     def explained(self) -> str:
         """The message, with where in the user's code it came from."""
-        return self.message + (f" (at {self.where})" if self.where else "")
+        return _explained(self.message, self.where)
+
+
+def _explained(message: str, where: str | None) -> str:
+    return message + (f" (at {where})" if where else "")
 
 
 def _status(value: str) -> str:
@@ -136,6 +140,11 @@ class NodeEvent:
     duration: float = 0.0
     message: str = ""
     where: str | None = None  # of a failure, in the user's code
+
+    @property
+    def explained(self) -> str:
+        """The message, with where in the user's code it came from."""
+        return _explained(self.message, self.where)
 
 
 @dataclass
