@@ -52,10 +52,9 @@ def load_pipeline_file(path: str) -> Pipeline:
         del sys.modules[name]
         raise PipelineFileError(f"{path}: raised on import: {_describe(e, path)}") from e
 
-    from headrace_core.plugins.manager import PIPELINE_DIRS, PIPELINE_MODULES
+    from headrace_core.plugins.manager import PIPELINE_MODULES
 
     PIPELINE_MODULES.add(name)
-    PIPELINE_DIRS.add(os.path.realpath(directory))
     found: Any = getattr(module, "pipeline", None)
     if found is None:
         factory = getattr(module, "create_pipeline", None)

@@ -70,10 +70,9 @@ _HOOK_ORDER = (
 )
 
 
-#: Modules loaded from pipeline files (``headrace run FILE``), and the folders of those files:
-#: what they and the plain modules beside them define is the user's, never a plugin's.
+#: Modules loaded from pipeline files (``headrace run FILE``): what they define is the
+#: user's, never a plugin's. (A module beside one may still be a plugin's.)
 PIPELINE_MODULES: set[str] = set()
-PIPELINE_DIRS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -214,8 +213,6 @@ class PluginManager:
         if not file:
             return True
         path = os.path.realpath(file)
-        if "." not in cls.__module__ and os.path.dirname(path) in PIPELINE_DIRS:
-            return False
         if any(path.startswith(d + os.sep) for d in _site_packages()):
             return True
         top = cls.__module__.partition(".")[0]
