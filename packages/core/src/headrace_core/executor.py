@@ -31,6 +31,7 @@ __all__ = [
     "object_ref",
     "report_progress",
     "single_input",
+    "split_names",
 ]
 
 
@@ -155,6 +156,19 @@ def report_progress(message: str) -> None:
     report(message)
 
 
+def split_names(artifact: Artifact, *, component: str, role: str) -> list[str]:
+    """The split names ``artifact`` declares (its ``split_names`` property); none is an error
+    naming the component, the artifact's role and its URI."""
+    encoded = artifact.get_property("split_names")
+    names = decode_split_names(encoded if isinstance(encoded, str) else None)
+    if not names:
+        raise ExecutorInputError(
+            f"{component}: {role} artifact {artifact.uri} has no split_names property "
+            '(a JSON list such as \'["train", "eval"]\')'
+        )
+    return names
+
+
 def included_splits(
     artifact: Artifact,
     exclude_splits: Any,
@@ -181,13 +195,7 @@ def included_splits(
         raise ExecutorInputError(
             f"{component}: exclude_splits must be a list of split names, got {value!r}"
         )
-    encoded = artifact.get_property("split_names")
-    names = decode_split_names(encoded if isinstance(encoded, str) else None)
-    if not names:
-        raise ExecutorInputError(
-            f"{component}: {role} artifact {artifact.uri} has no split_names property "
-            '(a JSON list such as \'["train", "eval"]\')'
-        )
+    names = split_names(artifact, component=component, role=role)
     unknown = [name for name in value if name not in names]
     if unknown:
         logging.getLogger(__name__).warning(

@@ -47,9 +47,9 @@ from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io
 from tfx_bsl.public import tfxio as tfxio_lib
 
 from headrace_core import Artifact, BaseExecutor
-from headrace_core.artifacts import decode_split_names, encode_split_names, split_uri
+from headrace_core.artifacts import encode_split_names, split_uri
 from headrace_core.cache import FINGERPRINT_PROPERTY, fingerprint_path
-from headrace_core.executor import describe_directory, single_input
+from headrace_core.executor import describe_directory, single_input, split_names
 from headrace_core.usercode import with_user_code
 from headrace_tfdv_io import SCHEMA_FILE, load_schema
 from headrace_transform.component import normalize_splits_config
@@ -95,14 +95,7 @@ def _check_keras() -> None:
 
 
 def _split_names(artifact: Artifact) -> list[str]:
-    encoded = artifact.get_property("split_names")
-    names = decode_split_names(encoded if isinstance(encoded, str) else None)
-    if not names:
-        raise ValueError(
-            f"Transform: examples artifact {artifact.uri} has no split_names property "
-            '(a JSON list such as \'["train", "eval"]\')'
-        )
-    return names
+    return split_names(artifact, component="Transform", role="examples")
 
 
 def _data_files(artifact: Artifact, split: str) -> str:
