@@ -159,11 +159,11 @@ def test_sigkill_mid_writes_leaves_a_store_that_opens_and_the_next_run_is_right(
 def test_only_the_store_maker_uses_pythons_sqlite3() -> None:
     """Python's sqlite3 on a store that MLMD holds open in the same process loses data under
     WAL: closing it checkpoints and deletes the -wal file beneath MLMD's connection, whose later
-    commits go to the deleted file. Only metadata.py may use it, on a file not yet created."""
+    commits go to the deleted file. Only the URL module may use it, on a file not yet created."""
     src = Path(__file__).resolve().parents[2] / "src"
     users = sorted(
         str(p.relative_to(src))
         for p in src.rglob("*.py")
         if re.search(r"^\s*(import|from) sqlite3\b", p.read_text(encoding="utf-8"), re.M)
     )
-    assert users == ["headrace_core/metadata.py"]
+    assert users == ["headrace_core/metadata/_urls.py"]
