@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from headrace_core.cli import _gc, _metadata
 from headrace_core.cli._inspect import (
     _cmd_artifacts,
     _cmd_cache,
@@ -190,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--metadata", metavar="URL")
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=_cmd_cache)
+
+    _metadata.add_parsers(sub)
+    _gc.add_parsers(sub)
     return parser
 
 

@@ -118,13 +118,14 @@ def _print_json(data: Any) -> None:
 def _store(args: argparse.Namespace) -> Any:
     from headrace_core.errors import HeadraceError
     from headrace_core.metadata import (
+        ENV_METADATA,
         MetadataStore,
         default_metadata_url,
         sqlite_path,
         store_exists,
     )
 
-    url = args.metadata or os.environ.get("HEADRACE_METADATA")
+    url = args.metadata or os.environ.get(ENV_METADATA)
     if not url and args.pipeline_root:
         url = default_metadata_url(args.pipeline_root)
     if not url:

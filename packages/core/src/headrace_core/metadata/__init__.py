@@ -31,6 +31,7 @@ from headrace_core.metadata._names import (
 )
 from headrace_core.metadata._store import MetadataStore
 from headrace_core.metadata._urls import (
+    ENV_METADATA,
     ENV_SQLITE_JOURNAL,
     connection_config,
     default_metadata_url,
@@ -51,6 +52,7 @@ from headrace_core.metadata._values import (
 
 __all__ = [
     "CACHE_CONTEXT",
+    "ENV_METADATA",
     "ENV_SQLITE_JOURNAL",
     "EVENT_INPUT",
     "EVENT_INTERNAL_OUTPUT",

@@ -11,6 +11,7 @@ from headrace_core.metadata._imports import import_ml_metadata
 from headrace_core.metadata._names import MetadataError
 
 __all__ = [
+    "ENV_METADATA",
     "ENV_SQLITE_JOURNAL",
     "connection_config",
     "default_metadata_url",
@@ -20,6 +21,10 @@ __all__ = [
     "sqlite_path",
     "store_exists",
 ]
+
+
+#: The store every command uses unless given --metadata.
+ENV_METADATA = "HEADRACE_METADATA"
 
 
 def sqlite_path(url: str) -> str | None:
@@ -37,11 +42,13 @@ def store_exists(url: str) -> bool:
 
 
 def pipeline_metadata_url(document: Mapping[str, Any], override: str | None = None) -> str:
-    """The store of a compiled pipeline: an explicit URL, else the pipeline's own, else SQLite
-    in its root."""
+    """The store of a compiled pipeline: an explicit URL, else ``HEADRACE_METADATA`` (an
+    operator's setting beats what the pipeline file says), else the pipeline's own, else
+    SQLite in its root."""
     pipeline = document["pipeline"]
     return (
         override
+        or os.environ.get(ENV_METADATA, "").strip()
         or pipeline.get("metadata_connection_config")
         or default_metadata_url(pipeline["root"])
     )
