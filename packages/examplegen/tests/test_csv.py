@@ -195,14 +195,6 @@ def test_types_are_inferred_over_every_file_and_split(tmp_path: Path, input_dir:
     assert feature_types(splits["eval"])["x"] == "float"
 
 
-def test_header_only_file_gives_no_records(tmp_path: Path, input_dir: Path) -> None:
-    write(input_dir / "a.csv", "x,y\n")
-    write(input_dir / "b.csv", "x,y\n1,2\n")
-    examples = _run(tmp_path, input_dir, output_config={})
-    (records,) = split_records(examples).values()
-    assert len(records) == 1
-
-
 def test_gzipped_csv_is_read(tmp_path: Path, input_dir: Path) -> None:
     import gzip
 

@@ -17,10 +17,8 @@ shared part partitions them into the output splits by a hash of each record and 
 
 from __future__ import annotations
 
-import codecs
 import concurrent.futures
 import csv
-import io
 import itertools
 import os
 import re
@@ -43,6 +41,14 @@ from apache_beam.pvalue import PCollection
 from headrace_core.artifacts import Artifact, encode_split_names, split_uri
 from headrace_core.executor import BaseExecutor
 from headrace_examplegen import _ragged as rg
+from headrace_examplegen._strict import (
+    CSV_DIALECT,
+    EmptyInputCheck,
+    csv_parse_error,
+    line_of_row,
+    not_utf8,
+    open_csv_text,
+)
 from headrace_examplegen.config import (
     FILE_FORMAT,
     PAYLOAD_FORMAT,
@@ -204,6 +210,9 @@ class BaseExampleGenExecutor(BaseExecutor):
     FORMAT: ClassVar[str] = "input"
     #: Whether a zero-byte input file is valid (an empty TFRecord shard is; an empty CSV is not).
     EMPTY_FILES_OK: ClassVar[bool] = False
+    #: Whether the reader refuses a file without records itself: then a split (which always
+    #: has a file) cannot be empty, and the pipeline needs no count of its records.
+    REFUSES_FILES_WITHOUT_RECORDS: ClassVar[bool] = False
 
     def Do(  # noqa: N802 - TFX's name
         self,
@@ -252,6 +261,14 @@ class BaseExampleGenExecutor(BaseExecutor):
         try:
             with beam.Pipeline(argv=self._get_beam_pipeline_args()) as pipeline:
                 by_input = self.read_splits(pipeline, splits, feature)
+                for split, files in () if self.REFUSES_FILES_WITHOUT_RECORDS else splits:
+                    check = EmptyInputCheck(name, split, input_base, files, self.FORMAT)
+                    _ = (
+                        by_input[split]
+                        | f"Count[{split}]" >> beam.Map(_record_count)
+                        | f"Total[{split}]" >> beam.CombineGlobally(sum)
+                        | f"RequireRecords[{split}]" >> beam.Map(check)
+                    )
                 if partitioned:
                     (batches,) = by_input.values()
                     tagged = batches | "Partition" >> beam.ParDo(
@@ -316,6 +333,10 @@ class BaseExampleGenExecutor(BaseExecutor):
             | f"Match[{split}]" >> fileio.MatchAll()
             | f"Open[{split}]" >> fileio.ReadMatches()
         )
+
+
+def _record_count(batch: ExampleBatch) -> int:
+    return len(batch.frames)
 
 
 def _input_error_message(error: BaseException) -> str | None:
@@ -529,8 +550,7 @@ class _ReadCsv(beam.DoFn):
             raise ExampleGenError(f"cannot read input file {path}: {e}") from None
         with raw:
             # Gzipped CSV is recognized by its content, whatever the file is called.
-            text = io.TextIOWrapper(open_maybe_gzip(raw), encoding="utf-8-sig", newline="")
-            reader = csv.reader(text)
+            reader = csv.reader(open_csv_text(raw), **CSV_DIALECT)
             header = tuple(self._next(reader, path, 1))
             _check_header(header, path)
             width = len(header)
@@ -556,8 +576,12 @@ class _ReadCsv(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(self.TYPES, types)
                 yield CsvChunk(path, data_rows + 1, header, columns, len(rows))
                 data_rows += len(rows)
-            if record == 1:
-                yield beam.pvalue.TaggedOutput(self.TYPES, dict.fromkeys(header, _UNKNOWN))
+            if not data_rows:
+                # An empty input is a failed export far more often than an empty day.
+                raise ExampleGenError(
+                    f"{path}, line 1: the header is the only row; a CSV file needs at least "
+                    "one data row (add rows or remove the file)"
+                )
 
     @staticmethod
     def _next(reader: Any, path: str, line: int) -> list[str]:
@@ -568,9 +592,9 @@ class _ReadCsv(beam.DoFn):
                 f"{path}: the file is empty; a CSV file needs a header line"
             ) from None
         except UnicodeDecodeError:
-            raise _not_utf8(path) from None
+            raise not_utf8(path) from None
         except csv.Error as e:
-            raise ExampleGenError(f"{path}, line {line}: cannot parse the header: {e}") from None
+            raise csv_parse_error(path, e, reader.line_num or line) from None
         except (OSError, EOFError) as e:
             raise ExampleGenError(f"cannot read input file {path}: {e}") from None
 
@@ -580,16 +604,16 @@ class _ReadCsv(beam.DoFn):
         try:
             return list(itertools.islice(reader, count))
         except csv.Error as e:
-            raise ExampleGenError(f"{path}, line {reader.line_num}: {e}") from None
+            raise csv_parse_error(path, e, reader.line_num) from None
         except (OSError, EOFError) as e:
             raise ExampleGenError(f"cannot read input file {path}: {e}") from None
         except UnicodeDecodeError:
-            raise _not_utf8(path) from None
+            raise not_utf8(path) from None
 
     @staticmethod
     def _ragged(path: str, first_record: int, rows: list[list[str]], width: int) -> None:
         bad = next(i for i, r in enumerate(rows) if len(r) != width)
-        line = _line_of_row(path, rows[bad], first_record)
+        line = line_of_row(path, rows[bad], first_record)
         raise ExampleGenError(
             f"{path}, line {line}: {len(rows[bad])} fields where the header has {width}"
         )
@@ -616,43 +640,6 @@ def _check_header(header: Sequence[str], path: str) -> None:
         raise ExampleGenError(f"{path}, line 1: duplicate column name(s) {', '.join(duplicates)}")
 
 
-def _not_utf8(path: str) -> ExampleGenError:
-    """An error naming the line of the first byte that is not UTF-8 (text is decoded in blocks,
-    so the decoder's own position says little)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    line = 1
-    with open(path, "rb") as raw:
-        stream = open_maybe_gzip(raw)
-        while block := stream.read(1 << 16):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as e:
-                bad = max(e.start, 0)
-                line += block.count(b"\n", 0, bad)
-                return ExampleGenError(
-                    f"{path}, line {line}: not UTF-8 text (byte {offset + bad} is "
-                    f"{block[bad : bad + 1]!r}); the file cannot be read as CSV"
-                )
-            line += block.count(b"\n")
-            offset += len(block)
-    return ExampleGenError(f"{path}: not UTF-8 text; the file cannot be read as CSV")
-
-
-def _line_of_row(path: str, row: list[str], first_record: int) -> int:
-    """The line a record starts on (records may span lines), by reading the file again."""
-    with open(path, "rb") as raw:
-        reader = csv.reader(
-            io.TextIOWrapper(open_maybe_gzip(raw), encoding="utf-8-sig", newline="")
-        )
-        previous_end = 0
-        for index, candidate in enumerate(reader):
-            if index >= first_record and candidate == row:
-                return previous_end + 1
-            previous_end = reader.line_num
-    return previous_end
-
-
 class _ConvertCsv(beam.DoFn):
     """A :class:`CsvChunk` to a :class:`ExampleBatch`, with the column types of every file."""
 
@@ -672,6 +659,7 @@ class CsvExecutor(BaseExampleGenExecutor):
     """``CsvExampleGen``: CSV files with a header line to ``tf.Example``."""
 
     FORMAT = "CSV"
+    REFUSES_FILES_WITHOUT_RECORDS = True  # a header-only file is an error
 
     def read_splits(
         self,
