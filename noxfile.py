@@ -8,6 +8,7 @@ dependencies and the headrace packages it depends on: a missing dependency fails
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tomllib
@@ -143,6 +144,9 @@ def tests(session: nox.Session, package: str) -> None:
     if package == "airflow":
         session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("pytest", str(directory / "tests"), *session.posargs)
+    if package == "core":
+        # The metadata layer, the runtime and the inspection commands again, on MariaDB.
+        _on_mariadb(session, str(directory / "tests" / "execution"), *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -177,6 +181,9 @@ def conformance(session: nox.Session) -> None:
     session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.env["HEADRACE_CONFORMANCE_REQUIRE_ALL"] = "1"
     session.run("pytest", "integration_tests/conformance", *session.posargs)
+    # The local ways again on MariaDB (the reference runs stay on SQLite: one store must
+    # record what the other does).
+    _on_mariadb(session, "integration_tests/conformance", "-k", "local", *session.posargs)
     # Airflow 3 too: the same DAG file, in an environment that could never hold headrace.
     session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session, 3)
     session.run("pytest", "integration_tests/conformance", "-k", "airflow", *session.posargs)
@@ -210,6 +217,19 @@ def bench(session: nox.Session) -> None:
     if not session.posargs or "orchestrators" in session.posargs:
         session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("python", "tools/bench/run.py", *session.posargs)
+
+
+def _on_mariadb(session: nox.Session, *args: str) -> None:
+    """pytest ARGS with every test on a fresh MariaDB database (headrace_core.testing's
+    ``--metadata-backend``). The server is ``HEADRACE_TEST_MYSQL``, which nox passes through
+    from tools/test (it starts a throw-away one); without it the tests skip, saying so, or
+    fail where CI is set."""
+    if not os.environ.get("HEADRACE_TEST_MYSQL"):
+        session.warn(
+            "HEADRACE_TEST_MYSQL is not set: the MariaDB run skips (tools/test starts a "
+            "server where mariadb-server is installed)"
+        )
+    session.run("pytest", "--metadata-backend=mariadb", "-rs", *args)
 
 
 # Compatibility with the oldest core ----------------------------------------------------------

@@ -17,11 +17,11 @@ from headrace_core.metadata import (
     RUN_CONTEXT,
     MetadataStore,
     custom,
-    default_metadata_url,
     event_paths,
     get_value,
     run_context_name,
 )
+from headrace_core.testing import store_url
 
 __all__ = ["VOLATILE_PROPERTIES", "run_snapshot", "store", "without"]
 
@@ -53,7 +53,9 @@ VOLATILE_PROPERTIES = frozenset(
 
 
 def store(root: Path) -> MetadataStore:
-    return MetadataStore(default_metadata_url(str(root)))
+    """The store runs of ``root`` used: SQLite in the root, or under
+    ``--metadata-backend=mariadb`` the test's database (``HEADRACE_METADATA``)."""
+    return MetadataStore(store_url(root))
 
 
 def _normalize(value: Any, root: Path) -> Any:

@@ -20,6 +20,9 @@ from hrexec_util import (
 
 from headrace_core.metadata import custom
 
+# Every test reads the runs of the module's hello_runs: on MariaDB, one database for them all.
+pytestmark = pytest.mark.metadata_per_module
+
 
 def _tree(text: str) -> list[tuple[str, str | None]]:
     """Each line of an indented tree with its parent line: the nearest line above it that is

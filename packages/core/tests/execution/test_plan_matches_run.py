@@ -178,6 +178,7 @@ def test_the_plan_predicts_a_resumed_run(tmp_path: Path) -> None:
     assert predicted == _actual(resumed), {p.node_id: p.reason for p in plan}
 
 
+@pytest.mark.sqlite_only("compares the bytes of metadata.sqlite")
 def test_a_plan_writes_nothing(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (tmp_path / "module.py").write_text(MODULE)

@@ -28,6 +28,8 @@ from hrexec_util import (
 
 from headrace_core.metadata import ENV_SQLITE_JOURNAL, MetadataStore
 
+pytestmark = pytest.mark.sqlite_only("SQLite's journal modes and integrity check")
+
 NODES = 120
 
 

@@ -1,8 +1,10 @@
 """Test kit for headrace and for component authors.
 
 ``pytest`` loads :mod:`headrace_core.testing.plugin` automatically (entry point ``pytest11``),
-which provides the ``pipeline_root``, ``metadata_store``, ``plugin_manager``,
-``installed_plugins`` and ``test_data`` fixtures; :mod:`headrace_core.testing.helpers` has the
+which provides the ``pipeline_root``, ``metadata_url``, ``metadata_store``, ``mysql_url``,
+``plugin_manager``, ``installed_plugins`` and ``test_data`` fixtures and the
+``--metadata-backend=sqlite|mariadb`` option (:func:`store_url` is the store a test's runs
+use); :mod:`headrace_core.testing.helpers` has the
 same as functions (``test_data_dir``, ``require_test_data``, ``show_artifact``). The
 conformance checks below let every component package test itself against its own specs::
 
@@ -23,6 +25,15 @@ from headrace_core.artifacts import Artifact
 from headrace_core.component import BaseComponent, ComponentSpec
 from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
+from headrace_core.testing._stores import (
+    ENV_REQUIRE_MYSQL,
+    ENV_TEST_BACKEND,
+    ENV_TEST_MYSQL,
+    mysql_required,
+    mysql_unavailable,
+    new_mysql_database_url,
+    store_url,
+)
 from headrace_core.testing.helpers import (
     apply_executor_env,
     ignore_warnings,
@@ -33,6 +44,9 @@ from headrace_core.testing.helpers import (
 )
 
 __all__ = [
+    "ENV_REQUIRE_MYSQL",
+    "ENV_TEST_BACKEND",
+    "ENV_TEST_MYSQL",
     "HEAVY_MODULES",
     "ConformanceError",
     "apply_executor_env",
@@ -42,8 +56,12 @@ __all__ = [
     "ignore_warnings",
     "imported_heavy_modules",
     "importable",
+    "mysql_required",
+    "mysql_unavailable",
+    "new_mysql_database_url",
     "require_test_data",
     "show_artifact",
+    "store_url",
     "test_data_dir",
 ]
 
