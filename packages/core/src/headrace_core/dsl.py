@@ -308,8 +308,13 @@ class Pipeline:
         ):
             raise InvalidPipelineError(
                 f"{where}: metadata_connection_config is a URL string such as "
-                "'sqlite:///path/metadata.sqlite' or 'mysql://user:pass@host:3306/db'"
+                "'sqlite:///path/metadata.sqlite' or 'mysql://user@host:3306/db'"
             )
+        from headrace_core.metadata import conceal
+
+        # The IR, compiled DAGs and run files carry the URL without its password; this
+        # process keeps the password for its own connections and its node processes.
+        metadata_connection_config = conceal(metadata_connection_config)
         args = list(beam_pipeline_args or [])
         if not all(isinstance(a, str) for a in args):
             raise InvalidPipelineError(f"{where}: beam_pipeline_args must be strings")

@@ -22,6 +22,7 @@ from headrace_core.metadata import (
     custom,
     event_paths,
     get_value,
+    redact,
 )
 
 __all__ = ["artifact_list", "diff_runs", "find_run", "lineage", "run_details", "run_list"]
@@ -59,7 +60,7 @@ def find_run(store: MetadataStore, run_id: str, pipeline: str | None = None) -> 
     if exact:
         matches = exact
     if not matches:
-        raise HeadraceError(f"no run {run_id!r} in {store.url}")
+        raise HeadraceError(f"no run {run_id!r} in {redact(store.url)}")
     if len(matches) > 1:
         names = ", ".join(f"{custom(c, 'pipeline')}/{custom(c, 'run_id')}" for c in matches[:5])
         raise HeadraceError(f"run id {run_id!r} is ambiguous: {names}")

@@ -7,7 +7,7 @@
       <node_id>/<output_key>/<execution_id>/       a published output
       <node_id>/<output_key>/<execution_id>.staging/   what an executor writes before publishing
       .tmp/<execution_id>/                         an executor's scratch space
-      .headrace/running/<node_id>/<execution_id>.json  marker: which process runs an execution
+      .headrace/running/<node_id>/<token>.json     marker: which process claims an execution
       .headrace/runs/<run_id>/pipeline.json        the IR a run's node processes read
       .headrace/runs/<run_id>/<orchestrator>/      an adapter's working files for one run
       .headrace/runs/<run_id>/logs/<node_id>.log   a node's captured output
@@ -16,7 +16,8 @@
       .headrace/<orchestrator>/                    an adapter's long-lived files (Airflow's home)
 
 Nothing else joins paths under a root by hand (a test checks), so the layout can change here
-alone.
+alone. ``.headrace/`` is private to its owner (mode 700, :meth:`PipelineLayout.make_private`):
+it holds run files and node logs, which are nobody else's to read.
 """
 
 from __future__ import annotations
@@ -60,11 +61,24 @@ class PipelineLayout:
 
     # Bookkeeping ---------------------------------------------------------------------------
 
+    @property
+    def private(self) -> str:
+        return os.path.join(self.root, _PRIVATE)
+
+    def make_private(self) -> str:
+        """Create ``.headrace/`` readable by its owner alone (and tighten an older one, made
+        with the umask's mode), so that nothing under it is readable by others whatever
+        mode its files get."""
+        os.makedirs(self.private, mode=0o700, exist_ok=True)
+        if os.stat(self.private).st_mode & 0o077:
+            os.chmod(self.private, 0o700)
+        return self.private
+
     def markers(self, node_id: str) -> str:
         return os.path.join(self.root, _PRIVATE, "running", node_id)
 
-    def marker(self, node_id: str, execution_id: int) -> str:
-        return os.path.join(self.markers(node_id), f"{execution_id}.json")
+    def marker(self, node_id: str, token: str) -> str:
+        return os.path.join(self.markers(node_id), f"{token}.json")
 
     def run_dir(self, run_id: str) -> str:
         return os.path.join(self.root, _PRIVATE, "runs", run_id)

@@ -120,12 +120,13 @@ def _store(args: argparse.Namespace) -> Any:
     from headrace_core.metadata import (
         ENV_METADATA,
         MetadataStore,
+        conceal,
         default_metadata_url,
         sqlite_path,
         store_exists,
     )
 
-    url = args.metadata or os.environ.get(ENV_METADATA)
+    url = conceal(args.metadata or os.environ.get(ENV_METADATA, "").strip())
     if not url and args.pipeline_root:
         url = default_metadata_url(args.pipeline_root)
     if not url:

@@ -192,6 +192,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_cache(args: argparse.Namespace) -> int:
     from headrace_core.errors import HeadraceError
+    from headrace_core.metadata import redact
     from headrace_core.runtime import Status, explain_node, pipeline_metadata_url
 
     document = _load_document(args)
@@ -202,7 +203,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     explained = explain_node(document, url, args.node)
     prediction = explained.prediction
     if prediction is None:
-        print(f"{args.node}: would run: nothing has run yet (no metadata store at {url})")
+        print(f"{args.node}: would run: nothing has run yet (no metadata store at {redact(url)})")
         return 0
     changes = explained.changes
     if args.json:
@@ -239,13 +240,14 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     from headrace_core.errors import HeadraceError
     from headrace_core.executor import import_ref
+    from headrace_core.metadata import redact
     from headrace_core.plugins import get_plugin_manager
     from headrace_core.show import ArtifactSummary, artifact_from_store, generic_summary
 
     store = _store(args)
     protos = store.artifacts([args.artifact_id])
     if not protos:
-        raise HeadraceError(f"no artifact {args.artifact_id} in {store.url}")
+        raise HeadraceError(f"no artifact {args.artifact_id} in {redact(store.url)}")
     proto = protos[0]
     type_name = store.artifact_type_name(proto.type_id)
     artifact = artifact_from_store(store, proto)

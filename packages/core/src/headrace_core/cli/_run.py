@@ -185,9 +185,12 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core._console import RunConsole
     from headrace_core.errors import HeadraceError
+    from headrace_core.metadata import conceal, redact
     from headrace_core.orchestration.local import LocalDagRunner
     from headrace_core.runtime import PipelineLayout, Status, new_run_id, pipeline_metadata_url
 
+    # Kept by this process from here on: nothing below prints or passes on the password.
+    args.metadata = conceal(args.metadata)
     if args.dry_run:
         _warn_plugin_errors()
     document = _load_document(args)
@@ -260,7 +263,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(
             f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes "
             f"on {args.orchestrator}, metadata in "
-            f"{pipeline_metadata_url(document, args.metadata)}",
+            f"{redact(pipeline_metadata_url(document, args.metadata))}",
             flush=True,
         )
     run_id = args.resume or new_run_id()
@@ -281,7 +284,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # A failed run names every broken plugin: one may be why it failed.
     _warn_plugin_errors(everything=not result.succeeded)
     if args.json:
-        _print_json(result.to_json())
+        _print_json(dict(result.to_json(), metadata=redact(result.metadata_url)))
     else:
         counts: dict[str, int] = {}
         for r in result.results.values():
@@ -309,7 +312,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                     print(f"headrace: its output: {log}", file=sys.stderr)
         print(
             f"headrace: details: headrace runs show {result.run_id} "
-            f"--metadata {result.metadata_url}",
+            f"--metadata {redact(result.metadata_url)}",
             file=sys.stderr,
         )
         return 1

@@ -1,8 +1,10 @@
 """ML Metadata: connection by URL, type registration, contexts and busy-retrying calls.
 
 ``sqlite:///path/metadata.sqlite`` (the embedded default, ``<pipeline_root>/metadata.sqlite``)
-or ``mysql://user:password@host:port/database``. ``ml_metadata`` is imported only when a store
-is opened, so defining and compiling pipelines stays fast.
+or ``mysql://user@host:port/database``, its password from the environment, a private file or
+MySQL's option file (``_credentials``: never in a URL headrace prints, writes or passes on).
+``ml_metadata`` is imported only when a store is opened, so defining and compiling pipelines
+stays fast.
 
 Layout in MLMD:
 
@@ -17,6 +19,15 @@ Layout in MLMD:
   INTERNAL_OUTPUT, so OUTPUT always names the execution that really produced an artifact.
 """
 
+from headrace_core.metadata._check import check_store, upgrade_store
+from headrace_core.metadata._credentials import (
+    ENV_METADATA_PASSWORD,
+    ENV_METADATA_PASSWORD_FILE,
+    child_environment,
+    conceal,
+    has_password,
+    strip_password,
+)
 from headrace_core.metadata._names import (
     CACHE_CONTEXT,
     EVENT_INPUT,
@@ -53,6 +64,8 @@ from headrace_core.metadata._values import (
 __all__ = [
     "CACHE_CONTEXT",
     "ENV_METADATA",
+    "ENV_METADATA_PASSWORD",
+    "ENV_METADATA_PASSWORD_FILE",
     "ENV_SQLITE_JOURNAL",
     "EVENT_INPUT",
     "EVENT_INTERNAL_OUTPUT",
@@ -64,11 +77,15 @@ __all__ = [
     "RUN_CONTEXT",
     "artifact_from_proto",
     "artifact_to_proto",
+    "check_store",
+    "child_environment",
+    "conceal",
     "connection_config",
     "custom",
     "default_metadata_url",
     "event_paths",
     "get_value",
+    "has_password",
     "node_context_name",
     "pipeline_metadata_url",
     "redact",
@@ -77,4 +94,5 @@ __all__ = [
     "sqlite_metadata_connection_config",
     "sqlite_path",
     "store_exists",
+    "strip_password",
 ]

@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from headrace_core.metadata._credentials import conceal, concealed_password, credentials
 from headrace_core.metadata._imports import import_ml_metadata
 from headrace_core.metadata._names import MetadataError
 
@@ -44,14 +45,18 @@ def store_exists(url: str) -> bool:
 def pipeline_metadata_url(document: Mapping[str, Any], override: str | None = None) -> str:
     """The store of a compiled pipeline: an explicit URL, else ``HEADRACE_METADATA`` (an
     operator's setting beats what the pipeline file says), else the pipeline's own, else
-    SQLite in its root."""
+    SQLite in its root.
+
+    The URL comes back without a password (:func:`conceal`): this process keeps it for its
+    connections, so whatever prints or passes on the URL cannot leak it."""
     pipeline = document["pipeline"]
-    return (
+    url = (
         override
         or os.environ.get(ENV_METADATA, "").strip()
         or pipeline.get("metadata_connection_config")
         or default_metadata_url(pipeline["root"])
     )
+    return conceal(url) or url
 
 
 def default_metadata_url(pipeline_root: str) -> str:
@@ -117,26 +122,31 @@ def connection_config(url: str) -> Any:
     elif parsed.scheme in ("mysql", "mariadb"):
         if not parsed.hostname or not parsed.path.strip("/"):
             raise MetadataError(
-                f"metadata URL {redact(url)!r}: expected mysql://user:password@host:port/database"
+                f"metadata URL {redact(url)!r}: expected mysql://user@host:port/database"
             )
         config.mysql.host = parsed.hostname
         config.mysql.port = parsed.port or 3306
         config.mysql.database = parsed.path.strip("/")
-        if parsed.username:
-            config.mysql.user = urllib.parse.unquote(parsed.username)
-        if parsed.password:
-            config.mysql.password = urllib.parse.unquote(parsed.password)
+        user, password = credentials(url)
+        if user:
+            config.mysql.user = user
+        if password:
+            config.mysql.password = password
         config.mysql.skip_db_creation = False
     else:
         raise MetadataError(
             f"unsupported metadata URL {redact(url)!r}: use sqlite:///path or "
-            "mysql://user:password@host:port/database"
+            "mysql://user@host:port/database (password from HEADRACE_METADATA_PASSWORD)"
         )
     return config
 
 
 def redact(url: str) -> str:
-    parsed = urllib.parse.urlparse(url)
-    if parsed.password:
-        return url.replace(f":{parsed.password}@", ":***@")
-    return url
+    """``url`` as it may be shown: ``mysql://user:***@host/db``, for a password in the URL
+    or one this process concealed from it (so the reader sees that one is used)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None and concealed_password(url) is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))

@@ -23,7 +23,7 @@ from typing import Any
 
 from headrace_core.dsl import Pipeline
 from headrace_core.errors import HeadraceError
-from headrace_core.metadata import MetadataStore, store_exists
+from headrace_core.metadata import MetadataStore, child_environment, store_exists, strip_password
 from headrace_core.runtime import (
     NodeEvent,
     NodeResult,
@@ -201,6 +201,7 @@ class LocalDagRunner:
         elif reused:
             _check_reusable(document, url, selected)
         session = self.open_session(document, run_id=run_id, reuse_latest=reused)
+        session.layout.make_private()
         if self.isolation == "in-process":
             apply_environment(document["nodes"])
         result = RunResult(session.pipeline_name, session.run_id, session.store.url)
@@ -288,8 +289,10 @@ class LocalDagRunner:
         from headrace_core import ir
 
         path = session.layout.run_ir(session.run_id)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
+        session.layout.make_private()
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
             f.write(ir.dumps(session.ir))
         return path
 
@@ -298,17 +301,21 @@ class LocalDagRunner:
         started = time.monotonic()
         with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as handle:
             result_file = handle.name
+        # The store's password, if any, goes to the child in its environment: argv is
+        # readable by every user of the machine (ps).
+        url = strip_password(session.store.url)[0]
+        env = child_environment(session.store.url)
         command = [
             self.python,
             *("-m", "headrace_core.launch", "--ir", ir_path, "--node", node_id),
-            *("--run-id", session.run_id, "--metadata", session.store.url),
+            *("--run-id", session.run_id, "--metadata", url),
             *("--result-file", result_file),
         ]
         output = active_output()
         try:
             if output is None:
                 returncode = subprocess.run(
-                    command, check=False, stdin=subprocess.DEVNULL
+                    command, check=False, stdin=subprocess.DEVNULL, env=env
                 ).returncode
             else:
                 # The node's whole output, the child's C++ logging included, into its log.
@@ -317,6 +324,7 @@ class LocalDagRunner:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
+                    env=env,
                 ) as proc:
                     assert proc.stdout is not None
                     # os.read returns what is there, so the log follows the node live.
