@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from headrace_core.errors import HeadraceError
+
 __all__ = [
     "DEFAULT_INPUT_CONFIG",
     "FILE_FORMAT",
@@ -39,8 +41,10 @@ FILE_FORMAT = "tfrecords_gzip"
 DEFAULT_INPUT_CONFIG: dict[str, Any] = {"splits": [{"name": "single_split", "pattern": "*"}]}
 
 
-class ExampleGenError(ValueError):
-    """Bad ExampleGen input or configuration. The message names the file, line or split."""
+class ExampleGenError(HeadraceError, ValueError):
+    """Bad ExampleGen input or configuration. The message names the file, line or split.
+
+    A ``ValueError`` too, as it was before headrace's error base existed."""
 
 
 @dataclass(frozen=True)
