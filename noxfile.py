@@ -138,7 +138,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @nox.parametrize("package", PACKAGE_DIRS, ids=PACKAGE_DIRS)
 def tests(session: nox.Session, package: str) -> None:
-    """One package's tests, in an environment with only that package and its dependencies."""
+    """One package's tests, in an environment with only that package and its dependencies
+    (the core's execution suite twice: on SQLite, then on MariaDB)."""
     directory = ROOT / "packages" / package
     _install_packages(session, directory)
     if package == "airflow":
