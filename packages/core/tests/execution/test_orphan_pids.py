@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from headrace_core.runtime._publish import _pid_alive
+from headrace_core.runtime._claims import pid_alive as _pid_alive
 
 
 def test_a_running_process_is_alive() -> None:

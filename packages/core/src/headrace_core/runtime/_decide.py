@@ -25,10 +25,11 @@ from headrace_core.runtime._inputs import (
     is_local,
     key_inputs,
 )
+from headrace_core.runtime._records import STATE
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import LaunchError, Status
 
-__all__ = ["Decision", "decide"]
+__all__ = ["Decision", "cache_enabled", "decide", "lookup_cache"]
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Decision:
     parts: dict[str, Any] | None = None
     hit: Any | None = None  # the execution whose outputs a cache hit reuses
     hit_outputs: Outputs | None = None
+    attempts: list[Any] = field(default_factory=list)  # the key's executions, newest first
 
 
 def cache_enabled(session: RunSession, node: Mapping[str, Any]) -> bool:
@@ -88,9 +90,15 @@ def _usable(node: Mapping[str, Any], outputs: Outputs) -> bool:
 
 
 def lookup_cache(
-    session: RunSession, node: Mapping[str, Any], key: str
+    session: RunSession, node: Mapping[str, Any], key: str, attempts: list[Any] | None = None
 ) -> tuple[Any, Outputs] | None:
-    for execution in session.cached_candidates(key):
+    """The newest COMPLETE execution under ``key`` whose outputs are still usable, with them;
+    among ``attempts`` (the key's executions, newest first) when the caller has read them."""
+    if attempts is None:
+        attempts = session.attempts(key)
+    for execution in attempts:
+        if execution.last_known_state != STATE["COMPLETE"]:
+            continue
         outputs = session.outputs_of_execution(execution.id)
         if _usable(node, outputs):
             return execution, outputs
@@ -143,7 +151,8 @@ def decide(
     if not cache_enabled(session, node):
         decision.reason = "cache disabled"
         return decision
-    hit = lookup_cache(session, node, key)
+    decision.attempts = session.attempts(key)
+    hit = lookup_cache(session, node, key, decision.attempts)
     if hit is None:
         decision.reason = "no cached execution with this key"
         return decision

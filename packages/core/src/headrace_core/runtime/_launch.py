@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from headrace_core import cache as cache_mod
 from headrace_core.executor import ExecutorContext, load_executor_class
 from headrace_core.metadata import custom
-from headrace_core.runtime._decide import Decision, decide
+from headrace_core.runtime._claims import (
+    attempt_name,
+    heartbeat,
+    next_attempt,
+    reap_orphans,
+    wait_for_owner,
+)
+from headrace_core.runtime._decide import Decision, cache_enabled, decide, lookup_cache
 from headrace_core.runtime._inputs import Outputs, upstream_in_run
-from headrace_core.runtime._logs import node_scope, user_frame
+from headrace_core.runtime._logs import node_scope, report_progress, user_frame
 from headrace_core.runtime._publish import (
     check_outputs,
     discard_staging,
-    publish,
-    reap_orphans,
+    discard_unpublished,
+    place_outputs,
     remove_marker,
     stage_outputs,
     write_marker,
@@ -105,19 +114,7 @@ def launch_node(
     if decision.status == Status.FAILED:
         return _failed(session, node, clock, decision.reason, inputs=decision.inputs)
     if decision.status == Status.CACHED:
-        assert decision.hit is not None and decision.hit_outputs is not None
-        execution_id = session.record_linked(
-            node,
-            Status.CACHED,
-            decision.inputs,
-            decision.hit_outputs,
-            cache_key=decision.cache_key,
-            cache_key_parts=cache_mod.canonical(decision.parts or {}),
-            cached_from=decision.hit.id,
-        )
-        return clock.result(
-            Status.CACHED, execution_id, message=decision.reason, outputs=decision.hit_outputs
-        )
+        return _link_hit(session, node, decision, clock)
     if node["kind"] == "resolver":
         return _run_resolver(session, node, clock)
     if node["kind"] == "importer":
@@ -125,6 +122,24 @@ def launch_node(
     if on_start is not None:
         on_start(node_id)
     return _execute(session, node, decision, clock)
+
+
+def _link_hit(
+    session: RunSession, node: Mapping[str, Any], decision: Decision, clock: _Clock
+) -> NodeResult:
+    assert decision.hit is not None and decision.hit_outputs is not None
+    execution_id = session.record_linked(
+        node,
+        Status.CACHED,
+        decision.inputs,
+        decision.hit_outputs,
+        cache_key=decision.cache_key,
+        cache_key_parts=cache_mod.canonical(decision.parts or {}),
+        cached_from=decision.hit.id,
+    )
+    return clock.result(
+        Status.CACHED, execution_id, message=decision.reason, outputs=decision.hit_outputs
+    )
 
 
 def _failed(
@@ -142,17 +157,76 @@ def _failed(
     return clock.result(Status.FAILED, execution_id, error=error, message=last)
 
 
+def _already_exists(error: BaseException) -> bool:
+    return type(error).__name__ == "AlreadyExistsError" or "already exists" in str(error).lower()
+
+
+def _claim(
+    session: RunSession, node: Mapping[str, Any], decision: Decision
+) -> tuple[Any, str] | Decision:
+    """The RUNNING execution this launch claimed and its marker's token, or the cache hit
+    that another launch of the same key produced while this one waited (see ``_claims``)."""
+    assert decision.cache_key is not None
+    key, attempts = decision.cache_key, decision.attempts
+    caching = cache_enabled(session, node)
+    told: set[int] = set()
+    fresh = False  # whether attempts were read after the decision (another launch moved)
+
+    def waiting(owner: Any) -> None:
+        if owner.id not in told:
+            told.add(owner.id)
+            with node_scope(node["id"]):
+                report_progress(
+                    f"waiting for execution {owner.id} (run {custom(owner, 'run_id')}, pid "
+                    f"{custom(owner, 'pid')} on {custom(owner, 'host')}): same cache key"
+                )
+
+    while True:
+        if caching:
+            attempts = wait_for_owner(session, node, key, attempts, waiting)
+            if told or fresh:
+                hit = lookup_cache(session, node, key, attempts)
+                if hit is not None:
+                    decision.status, decision.reason = (
+                        Status.CACHED,
+                        f"outputs of execution {hit[0].id}",
+                    )
+                    decision.hit, decision.hit_outputs = hit
+                    return decision
+        name = attempt_name(key, next_attempt(attempts))
+        token = uuid.uuid4().hex
+        write_marker(session, node, token, name)
+        try:
+            execution = session.record_running(
+                node,
+                decision.inputs,
+                key,
+                cache_mod.canonical(decision.parts or {}),
+                name=name,
+            )
+        except Exception as e:
+            remove_marker(session, node["id"], token)
+            if not _already_exists(e):
+                raise
+            attempts = session.attempts(key)  # another launch took this attempt: look again
+            fresh = True
+            continue
+        return execution, token
+
+
 def _execute(
     session: RunSession, node: Mapping[str, Any], decision: Decision, clock: _Clock
 ) -> NodeResult:
     node_id = node["id"]
-    assert decision.cache_key is not None
-    execution = session.record_running(
-        node, decision.inputs, decision.cache_key, cache_mod.canonical(decision.parts or {})
-    )
+    try:
+        claimed = _claim(session, node, decision)
+    except OSError as e:
+        # The pipeline root cannot be written (read-only, full): nothing was claimed.
+        return _failed(session, node, clock, f"cannot write under the pipeline root: {e}")
+    if isinstance(claimed, Decision):
+        return _link_hit(session, node, claimed, clock)
+    execution, token = claimed
     execution_id = int(execution.id)
-    write_marker(session, node_id, execution_id)
-    outputs = stage_outputs(session, node, execution_id, decision.driven.output_properties)
     context = ExecutorContext(
         pipeline_name=session.pipeline_name,
         pipeline_root=session.pipeline_root,
@@ -166,26 +240,34 @@ def _execute(
     from headrace_core.usercode import copies_under
 
     try:
-        with node_scope(node_id), copies_under(session.layout.user_code):
-            executor_class = load_executor_class(
-                node["executor"], source_file=node.get("source_file")
-            )
-            executor = executor_class(context)
-            properties = {**exec_properties(node), **decision.driven.exec_properties}
-            executor.Do(decision.inputs, outputs, properties)
-        check_outputs(node, outputs)
+        with heartbeat(session, execution):
+            outputs = stage_outputs(session, node, execution_id, decision.driven.output_properties)
+            with node_scope(node_id), copies_under(session.layout.user_code):
+                executor_class = load_executor_class(
+                    node["executor"], source_file=node.get("source_file")
+                )
+                executor = executor_class(context)
+                properties = {**exec_properties(node), **decision.driven.exec_properties}
+                executor.Do(decision.inputs, outputs, properties)
+            check_outputs(node, outputs)
+            place_outputs(session, node, execution, outputs)
     except BaseException as e:
         discard_staging(session, node, execution_id)
+        discard_unpublished(session, node, execution_id)
         error = "".join(traceback.format_exception(e)).strip()
+        if isinstance(e, OSError) and not isinstance(e, (FileNotFoundError, PermissionError)):
+            error = f"{error}\n(writing under the pipeline root {session.layout.root} failed)"
         failure = _failed(session, node, clock, error, running=execution)
-        remove_marker(session, node_id, execution_id)
+        remove_marker(session, node_id, token)
         if isinstance(e, KeyboardInterrupt):
             raise
         failure.message = f"{type(e).__name__}: {e}".splitlines()[0]
         # The user's own file and line, so a failure in their code needs no -v to be found.
         failure.where = user_frame(e)
         return failure
-    publish(session, node, execution, outputs, decision.cache_key)
+    session.record_complete(node, execution, outputs, decision.cache_key)
+    remove_marker(session, node_id, token)
+    shutil.rmtree(session.layout.tmp(execution_id), ignore_errors=True)
     return clock.result(Status.COMPLETE, execution_id, outputs=outputs)
 
 

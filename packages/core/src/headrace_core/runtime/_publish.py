@@ -1,4 +1,4 @@
-"""Staging and publishing outputs; marker files; reaping executions whose process died.
+"""Staging and publishing outputs; the marker files of running executions.
 
 An executor writes into ``<node>/<key>/<execution>.staging/``. Only after it succeeded and
 every required output is non-empty are the staging folders renamed to their final paths, and
@@ -24,29 +24,12 @@ from headrace_core.runtime._types import LaunchError
 __all__ = [
     "check_outputs",
     "discard_staging",
-    "publish",
-    "reap_orphans",
+    "discard_unpublished",
+    "place_outputs",
     "remove_marker",
     "stage_outputs",
     "write_marker",
 ]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie answers signals but runs nothing: a node whose parent was killed stays one
-    # until something reaps it, and its execution is as dead as if it had gone.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
 
 
 def _is_empty(uri: str) -> bool:
@@ -95,15 +78,11 @@ def discard_staging(session: RunSession, node: Mapping[str, Any], execution_id: 
         shutil.rmtree(session.layout.staging(node["id"], key, execution_id), ignore_errors=True)
 
 
-def publish(
-    session: RunSession,
-    node: Mapping[str, Any],
-    execution: Any,
-    outputs: Outputs,
-    cache_key: str,
+def place_outputs(
+    session: RunSession, node: Mapping[str, Any], execution: Any, outputs: Outputs
 ) -> None:
-    """Rename staged outputs into place, then make them LIVE with the COMPLETE execution in
-    one transaction."""
+    """Rename staged outputs to their final paths (still unpublished: the artifacts become
+    LIVE only with the COMPLETE execution, in :meth:`SessionRecords.record_complete`)."""
     node_id = node["id"]
     for key, artifacts in outputs.items():
         for index, artifact in enumerate(artifacts):
@@ -120,52 +99,29 @@ def publish(
             artifact.set_custom_property(
                 cache_mod.FINGERPRINT_PROPERTY, cache_mod.fingerprint_path(target)
             )
-    session.record_complete(node, execution, outputs, cache_key)
-    remove_marker(session, node_id, execution.id)
-    shutil.rmtree(session.layout.tmp(execution.id), ignore_errors=True)
 
 
-def write_marker(session: RunSession, node_id: str, execution_id: int) -> None:
-    """Note on disk which process runs ``execution_id``, so a later launch can tell, without
-    querying the store, whether a RUNNING execution lost its process."""
-    path = session.layout.marker(node_id, execution_id)
+def discard_unpublished(session: RunSession, node: Mapping[str, Any], execution_id: int) -> None:
+    """Remove the final-path folders of an execution that never completed (killed between
+    the rename and the COMPLETE commit): nothing in the store points at them."""
+    for key in node.get("outputs", {}):
+        shutil.rmtree(session.layout.output(node["id"], key, execution_id), ignore_errors=True)
+
+
+def write_marker(session: RunSession, node: Mapping[str, Any], token: str, name: str) -> None:
+    """Note on disk which process is about to claim execution ``name`` of ``node``, before
+    the claim is committed: a launch killed at any point after the commit leaves a marker, so
+    a later launch can tell, without querying the whole store, that an execution lost its
+    process. Raises OSError when the pipeline root cannot be written, before anything is
+    recorded."""
+    path = session.layout.marker(node["id"], token)
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "type": node["type"], "name": name}
     with open(path, "w", encoding="utf-8") as f:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+        json.dump(owner, f)
 
 
-def remove_marker(session: RunSession, node_id: str, execution_id: int | None) -> None:
-    if execution_id is not None:
+def remove_marker(session: RunSession, node_id: str, token: str | None) -> None:
+    if token is not None:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(session.layout.marker(node_id, execution_id))
-
-
-def reap_orphans(session: RunSession, node: Mapping[str, Any]) -> None:
-    """Record RUNNING executions of this node whose process died as abandoned.
-
-    Running executions leave a marker file until they finish; normally there is none, and
-    this costs one directory listing, whatever the history in the store. (MLMD has no index
-    on execution state: a query for RUNNING executions grows with the whole store.)
-    """
-    directory = session.layout.markers(node["id"])
-    try:
-        markers = os.listdir(directory)
-    except FileNotFoundError:
-        return
-    host = socket.gethostname()
-    for name in markers:
-        try:
-            execution_id = int(name.split(".")[0])
-            with open(os.path.join(directory, name), encoding="utf-8") as f:
-                owner = json.load(f)
-        except (ValueError, OSError):
-            continue
-        pid = owner.get("pid")
-        if owner.get("host") != host or not isinstance(pid, int) or _pid_alive(pid):
-            continue
-        session.abandon(
-            [execution_id],
-            f"abandoned: the process running it (pid {pid} on {host}) died before it finished",
-        )
-        discard_staging(session, node, execution_id)
-        remove_marker(session, node["id"], execution_id)
+            os.unlink(session.layout.marker(node_id, token))

@@ -181,8 +181,13 @@ class SessionRecords:
         inputs: Mapping[str, list[Artifact]],
         cache_key: str,
         cache_key_parts: str,
+        *,
+        name: str,
     ) -> Any:
-        """A RUNNING execution with its input events; returned for :meth:`record_complete`."""
+        """A RUNNING execution with its input events, named ``name`` and in the cache key's
+        context from the start: the claim of :mod:`~headrace_core.runtime._claims` (MLMD's
+        ``AlreadyExistsError`` when another launch took that name first). Returned for
+        :meth:`record_complete`."""
         execution = self._execution(
             node,
             "RUNNING",
@@ -192,7 +197,9 @@ class SessionRecords:
             pid=os.getpid(),
             host=socket.gethostname(),
         )
-        self._put(node["id"], execution, self._links(EVENT_INPUT, inputs))
+        execution.name = name
+        claim = self.store.context_proto(CACHE_CONTEXT, cache_key)
+        self._put(node["id"], execution, self._links(EVENT_INPUT, inputs), claim)
         return execution
 
     def record_complete(

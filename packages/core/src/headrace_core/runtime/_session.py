@@ -32,7 +32,7 @@ from headrace_core.metadata import (
     run_context_name,
 )
 from headrace_core.placeholders import resolve_node
-from headrace_core.runtime._records import STATE, SessionRecords
+from headrace_core.runtime._records import SessionRecords
 from headrace_core.runtime._types import NodeResult, Status
 
 __all__ = ["RunSession"]
@@ -216,16 +216,13 @@ class RunSession(SessionRecords):
                 return execution
         return None
 
-    def cached_candidates(self, key: str, limit: int = 10) -> list[Any]:
-        """COMPLETE executions recorded under cache key ``key``, newest first."""
+    def attempts(self, key: str, limit: int = 20) -> list[Any]:
+        """Executions recorded under cache key ``key`` in any state, newest first: each that
+        started work joined the key's context when it started (see ``_claims``)."""
         ctx = self.store.get_context(CACHE_CONTEXT, key)
         if ctx is None:
             return []
-        return [
-            e
-            for e in self.store.executions_in_context(ctx.id, limit=limit)
-            if e.last_known_state == STATE["COMPLETE"]
-        ]
+        return self.store.executions_in_context(ctx.id, limit=limit)
 
     def outputs_of_execution(self, execution_id: int) -> dict[str, list[Artifact]]:
         events = [
