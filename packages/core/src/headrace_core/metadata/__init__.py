@@ -95,4 +95,5 @@ __all__ = [
     "sqlite_path",
     "store_exists",
     "strip_password",
+    "upgrade_store",
 ]

@@ -2,78 +2,186 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from headrace_core.metadata._health import (
+    BUSY,
+    CONNECTION,
+    CORRUPT,
+    FRESH,
+    NEWER,
+    OLDER,
+    cause,
+    classify,
+    corrupt_error,
+    inspect_sqlite,
+    is_foreign,
+    preflight_sqlite,
+    schema_error,
+)
 from headrace_core.metadata._names import MetadataError
-from headrace_core.metadata._urls import connection_config, redact
+from headrace_core.metadata._urls import connection_config, redact, sqlite_path
 from headrace_core.metadata._values import set_value
 
 __all__ = ["MetadataStore"]
 
 T = TypeVar("T")
 
+# How long each transient kind of error is retried. Creating MLMD's schema takes milliseconds
+# on SQLite, so a "retry the connection" that outlives a few seconds there is a damaged schema,
+# not a race; on MySQL each DDL statement commits on its own and 8 racing creators take longer.
+_FRESH_WINDOW_SQLITE_S = 3.0
+_FRESH_WINDOW_MYSQL_S = 30.0
+# A MySQL restart: long enough for the server to come back, short enough for a wrong port.
+_CONNECTION_WINDOW_S = 20.0
 
-def _is_busy(error: Exception) -> bool:
-    text = str(error).lower()
-    # "retry the connection": MLMD's own advice when a second process opens a store the
-    # first is creating; "concurrent writes aborted": its schema set-up losing such a race.
-    return any(
-        s in text
-        for s in (
-            "database is locked",
-            "busy",
-            "deadlock",
-            "retry the connection",
-            "concurrent writes aborted",
-        )
-    )
+_SQLITE_READONLY = 1  # SqliteMetadataSourceConfig.READONLY
 
 
 class MetadataStore:
     """A thread-safe MLMD connection whose calls retry while the database is busy.
 
     SQLite allows one writer at a time: two ``headrace run`` processes on one store see
-    "database is locked" now and then, including while the store is opened. Every call here
-    retries with jittered backoff for up to ``busy_timeout`` seconds.
+    "database is locked" now and then, including while the store is opened. Transient errors
+    (busy or locked, a schema another process is creating, a MySQL server restarting) are
+    retried with jittered backoff, each for a bounded time (``busy_timeout`` for busy);
+    anything else, corruption above all, fails at once as a :class:`MetadataError`.
+
+    ``read_only`` opens an SQLite store without write access (inspection); ``upgrade`` lets
+    MLMD migrate an older schema to this ml-metadata's (``headrace metadata upgrade``).
     """
 
-    def __init__(self, url: str, *, busy_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout: float = 120.0,
+        read_only: bool = False,
+        upgrade: bool = False,
+    ) -> None:
         self.url = url
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._type_ids: dict[tuple[str, str], int] = {}
         self._type_names: dict[int, str] = {}
-        config = connection_config(url)
-        from ml_metadata.metadata_store import metadata_store
-
+        self._path = sqlite_path(url)
+        self._shown = redact(url) if self._path is None else os.path.abspath(self._path)
+        self._upgrade = upgrade
+        existed = self._path is not None and os.path.exists(self._path)
+        if self._path is not None and not read_only:
+            preflight_sqlite(self._path)
         try:
-            self._store = self._retry(lambda: metadata_store.MetadataStore(config))
+            self._config = connection_config(url)
+        except OSError as e:
+            raise MetadataError(
+                f"cannot open metadata store {self._shown}: {e.strerror or e}"
+                + (f": {e.filename}" if e.filename else "")
+            ) from e
+        if read_only and self._path is not None:
+            self._config.sqlite.connection_mode = _SQLITE_READONLY
+        try:
+            if existed and not read_only:
+                self._refuse_foreign()
+            self._store = self._retry(self._open)
         except MetadataError:
             raise
         except Exception as e:
-            raise MetadataError(f"cannot open metadata store {redact(url)}: {e}") from e
+            raise self._error(e) from e
 
-    def _retry(self, fn: Callable[[], T]) -> T:
-        deadline = time.monotonic() + self.busy_timeout
+    def _open(self) -> Any:
+        from ml_metadata.metadata_store import metadata_store
+
+        return metadata_store.MetadataStore(self._config, enable_upgrade_migration=self._upgrade)
+
+    def _refuse_foreign(self) -> None:
+        """MLMD adds its tables to any SQLite file it opens: open it read-only first, and
+        when it has no MLMD schema, look at its tables (in a child process) before that."""
+        from ml_metadata.metadata_store import metadata_store
+
+        probe = type(self._config)()
+        probe.CopyFrom(self._config)
+        probe.sqlite.connection_mode = _SQLITE_READONLY
+        try:
+            metadata_store.MetadataStore(probe)
+            return
+        except Exception as e:
+            kind = classify(e)
+            if kind in (CORRUPT, NEWER) or (kind == OLDER and not self._upgrade):
+                raise
+            if kind == OLDER:
+                return
+        assert self._path is not None
+        if is_foreign(inspect_sqlite(self._path)):
+            raise MetadataError(
+                f"{self._shown} is an SQLite database of something else (it has tables, none "
+                "of ML Metadata's); headrace does not write into it. Give the path of a "
+                "metadata store or a new file"
+            )
+
+    def _error(self, e: Exception) -> MetadataError:
+        kind = classify(e)
+        if kind == CORRUPT or (kind == FRESH and self._path is not None):
+            return corrupt_error(self._shown, redact(self.url), e)
+        known = schema_error(self._shown, redact(self.url), e)
+        if known is not None:
+            return known
+        return MetadataError(f"cannot open metadata store {self._shown}: {cause(e)}")
+
+    def _window(self, kind: str | None) -> float | None:
+        if kind == BUSY:
+            return self.busy_timeout
+        if kind == FRESH:
+            return _FRESH_WINDOW_SQLITE_S if self._path is not None else _FRESH_WINDOW_MYSQL_S
+        if kind == CONNECTION:
+            return _CONNECTION_WINDOW_S
+        return None
+
+    def _retry(self, fn: Callable[[], T], *, reconnect: bool = False) -> T:
+        """``fn()``, retried on transient errors; ``reconnect``: reopen the connection after
+        one to a MySQL server that went away (only for calls that are safe to repeat)."""
+        started = time.monotonic()
         delay = 0.01
         while True:
             try:
                 return fn()
             except Exception as e:
-                if not _is_busy(e) or time.monotonic() > deadline:
+                kind = classify(e)
+                window = self._window(kind)
+                if window is None or time.monotonic() - started > window:
                     raise
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 1.0 if kind == CONNECTION else 0.5)
+                if kind == CONNECTION and reconnect:
+                    try:
+                        self._store = self._open()
+                    except Exception as again:
+                        if classify(again) != CONNECTION:
+                            raise
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """``store.<method>(*args, **kwargs)`` under the lock, retried while busy."""
-        fn = getattr(self._store, method)
+        # A write whose connection broke may or may not have committed: only reads repeat.
+        reading = method.startswith("get_")
         with self._lock:
-            return self._retry(lambda: fn(*args, **kwargs))
+            try:
+                return self._retry(
+                    lambda: getattr(self._store, method)(*args, **kwargs), reconnect=reading
+                )
+            except Exception as e:
+                kind = classify(e)
+                if kind == CORRUPT:
+                    raise corrupt_error(self._shown, redact(self.url), e) from e
+                if kind == CONNECTION:
+                    raise MetadataError(
+                        f"lost the connection to metadata store {self._shown} during "
+                        f"{method}: {cause(e)}"
+                    ) from e
+                raise
 
     @property
     def raw(self) -> Any:
