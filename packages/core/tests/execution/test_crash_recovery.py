@@ -17,6 +17,7 @@ from hrexec_util import (
     FIXTURES,
     RUNNING,
     all_artifacts,
+    all_executions,
     as_json,
     assert_consistent,
     cli_args,
@@ -28,6 +29,8 @@ from hrexec_util import (
     staging_dirs,
     status,
 )
+
+from headrace_core.metadata import MetadataStore
 
 PIPELINE = str(FIXTURES / "pipe_crash.py")
 
@@ -105,3 +108,55 @@ def test_sigkill_mid_executor_is_recovered_by_the_next_run(tmp_path: Path, recov
     assert staging_dirs(root) == []
     assert not (root / ".tmp" / str(orphan.id)).exists()
     assert_consistent(store)
+
+
+def test_a_kill_between_rename_and_commit_leaves_nothing_at_final_paths(tmp_path: Path) -> None:
+    """The staging folder renamed to its final path, then the runner killed before the
+    COMPLETE commit: the next run recognises the folder as unpublished and removes it."""
+    root = tmp_path / "root"
+    marker = tmp_path / "sleepy-started"
+    proc = subprocess.Popen(
+        cli_args("run", PIPELINE, "--pipeline-root", str(root)),
+        env=cli_env(**{MARKER_ENV: str(marker), SLEEP_ENV: "120"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(marker, proc)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+    store = open_store(root)
+    [orphan] = node_executions(store, "crash", "Sleepy")
+    # Where the kill would have left it a moment later: renamed, never published.
+    staged = root / "Sleepy" / "model" / f"{orphan.id}.staging"
+    final = root / "Sleepy" / "model" / str(orphan.id)
+    staged.rename(final)
+
+    result = as_json(headrace("run", PIPELINE, "--pipeline-root", str(root), "--json"))
+    assert result["nodes"]["Sleepy"]["status"] == "complete"
+    assert not final.exists()
+    store = open_store(root)
+    abandoned, _ = node_executions(store, "crash", "Sleepy")
+    assert status(abandoned) == "abandoned"
+    assert_consistent(store)
+
+
+@pytest.mark.parametrize("blocked", [".headrace", ".headrace/running"])
+def test_a_root_that_cannot_be_written_fails_the_node_with_nothing_running(
+    tmp_path: Path, blocked: str
+) -> None:
+    """The store elsewhere, the pipeline root unwritable (here: a file where a folder must
+    go, which fails as a read-only or full disk does, even for root): a clear error naming
+    the path, and no execution left RUNNING."""
+    root = tmp_path / "root"
+    (root / blocked).parent.mkdir(parents=True)
+    (root / blocked).write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'elsewhere' / 'metadata.sqlite'}"
+    proc = headrace("run", PIPELINE, "--pipeline-root", str(root), "--metadata", url)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert str(root / blocked) in proc.stderr
+    store = MetadataStore(url)
+    assert [e for e in all_executions(store) if e.last_known_state == RUNNING] == []

@@ -214,6 +214,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("headrace: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        if e.filename is None:
+            raise
+        # A folder that cannot be written (read-only, full, a file in the way): the path and
+        # the system's reason say all a traceback would.
+        print(f"headrace: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        print(
+            "headrace: check that the folder exists, is writable and has free space",
+            file=sys.stderr,
+        )
+        return 1
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly, as other CLIs do.
         devnull = os.open(os.devnull, os.O_WRONLY)
