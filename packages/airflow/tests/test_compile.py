@@ -231,3 +231,50 @@ def test_cli_reports_a_bad_option(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "airflow option retries='lots'" in proc.stderr
     assert not out.exists()
+
+
+def test_a_password_in_the_metadata_option_or_the_ir_is_refused(hello: dict[str, Any]) -> None:
+    # The DAG file and every task's command line would carry it.
+    url = "mysql://headrace:s3cret@db:3306/mlmd"
+    with pytest.raises(HeadraceError) as raised:
+        parse_options({"metadata": url})
+    message = str(raised.value)
+    assert "airflow option metadata='mysql://headrace:***@db:3306/mlmd'" in message
+    assert "HEADRACE_METADATA_PASSWORD" in message
+    assert "s3cret" not in message
+    document = copy.deepcopy(hello)
+    document["pipeline"]["metadata_connection_config"] = url
+    with pytest.raises(HeadraceError) as raised:
+        compile_dag(document, options={})
+    assert "metadata_connection_config='mysql://headrace:***@db:3306/mlmd'" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+    # Without the password the URL is a reference, and the DAG keeps it.
+    document["pipeline"]["metadata_connection_config"] = "mysql://headrace@db:3306/mlmd"
+    assert "mysql://headrace@db:3306/mlmd" in compile_dag(document, options={})
+
+
+def test_a_pipeline_files_password_never_reaches_the_dag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The DSL keeps the password in the process that loaded the pipeline file.
+    from headrace_core import ir
+    from headrace_core.pipeline_file import load_pipeline_file
+
+    pipeline_file = tmp_path / "with_password.py"
+    pipeline_file.write_text(
+        "import importlib.util, os, sys\n"
+        "from headrace_core import Pipeline\n"
+        f"sys.path.insert(0, {str(HELLO.parent)!r})\n"
+        f"spec = importlib.util.spec_from_file_location('hello_pipeline', {str(HELLO)!r})\n"
+        "hello = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(hello)\n"
+        "def create_pipeline():\n"
+        "    p = hello.create_pipeline()\n"
+        "    return Pipeline(pipeline_name='hello', pipeline_root=p.pipeline_root,\n"
+        "        components=list(p.components), metadata_connection_config=os.environ['URL'])\n"
+    )
+    monkeypatch.setenv("URL", "mysql://headrace:Pw0nlyHere@db:3306/mlmd")
+    monkeypatch.setenv("HELLO_ROOT", str(tmp_path / "root"))
+    dag = compile_dag(ir.compile(load_pipeline_file(str(pipeline_file))), options={})
+    assert "mysql://headrace@db:3306/mlmd" in dag
+    assert "Pw0nlyHere" not in dag

@@ -153,7 +153,22 @@ def _python(value: str) -> str:
 
 
 def _metadata(value: str) -> str | None:
+    _check_no_password(value.strip(), "airflow option metadata")
     return value.strip() or None
+
+
+def _check_no_password(url: str | None, where: str) -> None:
+    """Refuse a metadata URL with a password: the DAG file is read by every Airflow
+    component and each task's command line by anyone on the worker (``ps``)."""
+    from headrace_core.metadata import has_password, redact
+
+    if url and has_password(url):
+        raise HeadraceError(
+            f"{where}={redact(url)!r} holds a password, which would be written into the DAG "
+            "file and the tasks' command lines; give the URL without it, and the password to "
+            "the Airflow workers in HEADRACE_METADATA_PASSWORD or a private file named by "
+            "HEADRACE_METADATA_PASSWORD_FILE (see docs/metadata.md)"
+        )
 
 
 def _tags(value: str) -> list[str]:
@@ -320,6 +335,11 @@ def template_text() -> str:
 def compile_dag(document: Mapping[str, Any], *, options: Mapping[str, Any]) -> str:
     """The text of an Airflow DAG file that runs ``document``, one task per node."""
     name, nodes = _check_document(document)
+    # The DAG file carries the IR whole.
+    _check_no_password(
+        document["pipeline"].get("metadata_connection_config"),
+        f"pipeline {name!r}: metadata_connection_config",
+    )
     settings = parse_options(options)
     dag_id = settings.pop("dag_id", None) or name
     if not _AIRFLOW_ID.match(dag_id):

@@ -22,7 +22,12 @@ from typing import Any
 from headrace_airflow.compiler import OPTIONS, compile_dag, parse_options
 from headrace_airflow.local import AIRFLOW_PYTHON_ENV, LocalAirflow, airflow_python_from_env
 from headrace_core.errors import HeadraceError
-from headrace_core.metadata import MetadataStore
+from headrace_core.metadata import (
+    ENV_METADATA_PASSWORD,
+    MetadataStore,
+    child_environment,
+    conceal,
+)
 from headrace_core.runtime import (
     NodeEvent,
     PipelineLayout,
@@ -106,6 +111,8 @@ class AirflowRunner:
     ) -> None:
         own, self.compile_options = _parse_runner_options(options)
         parse_options(self.compile_options)  # a bad value is refused before anything runs
+        # Kept by this process, which hands it to the tasks' environment (airflow()).
+        metadata_url = conceal(metadata_url)
         self.metadata_url = metadata_url
         if metadata_url:
             self.compile_options["metadata"] = metadata_url
@@ -136,7 +143,11 @@ class AirflowRunner:
         )
         home_path = Path(home).absolute()
         dags = home_path / "dags" / (dag_id or document["pipeline"]["name"])
-        return LocalAirflow(self.airflow_python, home_path, dags)
+        # A password this process was given (headrace run --metadata) reaches the tasks in
+        # their environment; the DAG file and their command lines name the URL without it.
+        url = pipeline_metadata_url(document, self.metadata_url)
+        secret = {k: v for k, v in child_environment(url, {}).items() if k == ENV_METADATA_PASSWORD}
+        return LocalAirflow(self.airflow_python, home_path, dags, extra_env=secret)
 
     def run(self, document: Mapping[str, Any], *, run_id: str | None = None) -> RunResult:
         started = time.monotonic()

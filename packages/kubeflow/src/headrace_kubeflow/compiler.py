@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from headrace_core.errors import HeadraceError
+from headrace_core.metadata import has_password, redact
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -89,23 +90,13 @@ def task_name(node_id: str) -> str:
     return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]+", "-", dashed.lower())).strip("-") or "node"
 
 
-def _redact(url: str) -> str:
-    password = urllib.parse.urlparse(url).password
-    return url.replace(f":{password}@", ":***@") if password else url
-
-
-def has_password(url: str | None) -> bool:
-    """Whether a metadata URL carries a password (``mysql://user:PASSWORD@...``)."""
-    return bool(url) and bool(urllib.parse.urlparse(str(url)).password)
-
-
 def check_no_password(url: str | None, where: str) -> None:
     """Refuse a metadata URL with a password where it would be written down: in a spec (KFP
     shows every parameter default and the whole IR in its UI) or in a task's parameters
     (which reach the task's command line, so ``ps`` shows them). ``where`` names the field."""
     if url and has_password(url):
         raise KubeflowCompileError(
-            f"{where}={_redact(str(url))!r} holds a password, which would be readable in the "
+            f"{where}={redact(str(url))!r} holds a password, which would be readable in the "
             "pipeline spec, in KFP's UI and on the tasks' command lines; leave the URL out of "
             "here and give the tasks the metadata URL in the HEADRACE_METADATA environment "
             "variable instead, from a Kubernetes secret "
@@ -119,7 +110,7 @@ def _check_metadata(url: str) -> None:
         pass
     elif not (parsed.scheme in ("mysql", "mariadb") and parsed.hostname and parsed.path.strip("/")):
         raise KubeflowCompileError(
-            f"option metadata={_redact(url)!r}: expected mysql://user@host:port/database "
+            f"option metadata={redact(url)!r}: expected mysql://user@host:port/database "
             "or sqlite:///path"
         )
     check_no_password(url, "option metadata")
