@@ -167,7 +167,7 @@ def _check_no_password(url: str | None, where: str) -> None:
             f"{where}={redact(url)!r} holds a password, which would be written into the DAG "
             "file and the tasks' command lines; give the URL without it, and the password to "
             "the Airflow workers in HEADRACE_METADATA_PASSWORD or a private file named by "
-            "HEADRACE_METADATA_PASSWORD_FILE (see docs/metadata.md)"
+            "HEADRACE_METADATA_PASSWORD_FILE (see docs/metadata-credentials.md)"
         )
 
 
