@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hrexec_components import AddOne, CountRows, Emit, Explode, MakeExamples, ModelSize
 from hrexec_util import (
     all_artifacts,
@@ -53,6 +54,7 @@ def _outcome(root: Path, run_id: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.sqlite_only("two roots, a store in each (metadata.sqlite); on MariaDB they share one")
 def test_subprocess_isolation_matches_in_process(tmp_path: Path) -> None:
     fail_file = tmp_path / "fail"
     fail_file.touch()

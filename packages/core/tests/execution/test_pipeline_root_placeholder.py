@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hrexec_util import as_json, headrace
 
 PIPELINE = """\
@@ -40,6 +41,7 @@ def _run(path: Path, root: Path, *extra: str) -> dict[str, str]:
     return {k: v["status"] for k, v in result["nodes"].items()}
 
 
+@pytest.mark.sqlite_only("two roots, a store in each (metadata.sqlite); on MariaDB they share one")
 def test_each_root_gets_its_own_push(tmp_path: Path) -> None:
     path = tmp_path / "src" / "rooted.py"
     path.parent.mkdir()
