@@ -138,9 +138,10 @@ class AirflowRunner:
                 f"{AIRFLOW_PYTHON_ENV}=/path/to/airflow-env/bin/python or pass "
                 "--orchestrator-arg=airflow_python=PATH"
             )
-        home = self.airflow_home or PipelineLayout(document["pipeline"]["root"]).orchestrator_home(
-            "airflow"
-        )
+        layout = PipelineLayout(document["pipeline"]["root"])
+        if not self.airflow_home:
+            layout.make_private()  # the Airflow home under it holds DAG files and task logs
+        home = self.airflow_home or layout.orchestrator_home("airflow")
         home_path = Path(home).absolute()
         dags = home_path / "dags" / (dag_id or document["pipeline"]["name"])
         # A password this process was given (headrace run --metadata) reaches the tasks in

@@ -175,7 +175,7 @@ def artifact_list(
         if type_name not in known:
             # A misspelt type would otherwise read as "no artifacts" of a real one.
             raise HeadraceError(
-                f"no artifact type {type_name!r} in {store.url}; "
+                f"no artifact type {type_name!r} in {redact(store.url)}; "
                 f"types there: {', '.join(known) or 'none'}"
             )
     options = metadata_store.ListOptions(
@@ -216,7 +216,7 @@ def lineage(
         raise HeadraceError("direction must be upstream or downstream")
     [root] = store.artifacts([artifact_id]) or [None]
     if root is None:
-        raise HeadraceError(f"no artifact {artifact_id} in {store.url}")
+        raise HeadraceError(f"no artifact {artifact_id} in {redact(store.url)}")
     artifacts: dict[int, Any] = {root.id: root}
     steps: list[dict[str, Any]] = []
     seen_executions: set[int] = set()
