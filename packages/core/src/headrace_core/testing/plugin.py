@@ -5,7 +5,8 @@ root and its metadata store, the installed plugins loaded afresh, and the real d
 
 ``--metadata-backend=mariadb`` (default ``$HEADRACE_TEST_BACKEND``, else ``sqlite``) runs a
 suite on MariaDB: each test gets a fresh database on the ``HEADRACE_TEST_MYSQL`` server as
-``HEADRACE_METADATA``, which CLI subprocesses inherit. Tests marked ``sqlite_only`` skip there.
+``HEADRACE_METADATA``, which CLI subprocesses inherit. Tests marked ``sqlite_only`` skip there,
+and so do tests marked ``own_stores`` (they pick SQLite and MariaDB themselves, in every pass).
 Without a server the MariaDB tests skip, saying why; in CI (``CI`` or
 ``HEADRACE_REQUIRE_MYSQL`` set) they fail instead.
 """
@@ -69,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "own_stores: the test chooses its stores itself (SQLite and MariaDB); it runs in the "
+        "default pass only, not again under --metadata-backend=mariadb",
+    )
+    config.addinivalue_line(
+        "markers",
         "metadata_per_module: under --metadata-backend=mariadb the module's tests and its "
         "module-scoped fixtures share one database (its tests read what the fixtures ran)",
     )
@@ -100,6 +106,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
             reason = "SQLite only" + (f": {why}" if why else "")
             item.add_marker(pytest.mark.skip(reason=f"{reason} (--metadata-backend=mariadb)"))
+        elif item.get_closest_marker("own_stores") is not None:
+            item.add_marker(
+                pytest.mark.skip(reason="chooses its own stores; runs in the default pass only")
+            )
 
 
 def _mysql_database(label: str) -> str:
