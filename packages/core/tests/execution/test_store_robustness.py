@@ -311,3 +311,46 @@ def test_a_store_from_a_newer_ml_metadata_says_to_upgrade_the_library(
     assert "newer ml-metadata" in err and "schema version 99" in err, err
     proc = headrace("metadata", "check", "--pipeline-root", str(root))
     assert proc.returncode == 1 and "newer ml-metadata" in proc.stdout, proc.stdout
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Path]:
+    """A 2 MiB file system of its own (tmpfs), to fill up."""
+    path = Path(tempfile.mkdtemp(prefix="headrace-full-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        path.rmdir()
+        pytest.skip("cannot mount a small tmpfs here (needs root): no full disk to test on")
+    try:
+        yield path
+    finally:
+        # Lazily: the MLMD connection still open in this process would keep it busy.
+        subprocess.run(["umount", "--lazy", str(path)], check=True)
+        path.rmdir()
+
+
+def _fill(folder: Path) -> None:
+    with (folder / "filler").open("wb", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 65536)
+
+
+def test_a_full_disk_is_a_clear_error_naming_the_store(small_disk: Path) -> None:
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    path = small_disk / "metadata.sqlite"
+    store = MetadataStore("sqlite:///" + str(path))
+    type_id = store.execution_type_id("robustness.Probe")
+    _fill(small_disk)
+    with pytest.raises(MetadataError, match="disk is full") as caught:
+        for i in range(100):
+            batch = [pb.Execution(type_id=type_id, name=f"{i}-{j}" * 30) for j in range(200)]
+            store.call("put_executions", batch)
+    assert str(path) in str(caught.value)
+    with pytest.raises(MetadataError, match="disk is full") as caught:
+        MetadataStore("sqlite:///" + str(small_disk / "new.sqlite"))
+    assert str(small_disk / "new.sqlite") in str(caught.value)

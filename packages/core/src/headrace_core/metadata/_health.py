@@ -22,6 +22,7 @@ __all__ = [
     "CONNECTION",
     "CORRUPT",
     "FRESH",
+    "FULL",
     "NEWER",
     "OLDER",
     "classify",
@@ -38,6 +39,7 @@ BUSY = "busy"  # another writer holds the database: wait for it
 FRESH = "fresh"  # another process is creating MLMD's schema: MLMD says to retry
 CONNECTION = "connection"  # the MySQL server went away or is restarting
 CORRUPT = "corrupt"
+FULL = "full"  # no space left for the store's files
 NEWER = "newer"
 OLDER = "older"
 
@@ -52,6 +54,7 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "sqlite_notadb",
         ),
     ),
+    (FULL, ("database or disk is full", "sqlite_full", "no space left on device")),
     (NEWER, ("is greater than library version",)),
     (OLDER, ("is older than library version",)),
     (BUSY, ("database is locked", "database table is locked", "sqlite_busy", "deadlock")),
@@ -73,7 +76,7 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def classify(error: BaseException) -> str | None:
-    """The kind of ``error`` (BUSY, FRESH, CONNECTION, CORRUPT, NEWER, OLDER), or None."""
+    """The kind of ``error`` (BUSY, FRESH, CONNECTION, CORRUPT, FULL, NEWER, OLDER), or None."""
     text = str(error).lower()
     for kind, needles in _KINDS:
         if any(n in text for n in needles):

@@ -14,6 +14,7 @@ from headrace_core.metadata._health import (
     CONNECTION,
     CORRUPT,
     FRESH,
+    FULL,
     NEWER,
     OLDER,
     cause,
@@ -113,8 +114,8 @@ class MetadataStore:
             kind = classify(e)
             if kind in (CORRUPT, NEWER) or (kind == OLDER and not self._upgrade):
                 raise
-            if kind == OLDER:
-                return
+            if kind in (OLDER, BUSY, FRESH):
+                return  # the real open decides (an older schema is being upgraded)
         assert self._path is not None
         if is_foreign(inspect_sqlite(self._path)):
             raise MetadataError(
@@ -127,6 +128,11 @@ class MetadataStore:
         kind = classify(e)
         if kind == CORRUPT or (kind == FRESH and self._path is not None):
             return corrupt_error(self._shown, redact(self.url), e)
+        if kind == FULL:
+            return MetadataError(
+                f"cannot open metadata store {self._shown}: the disk is full ({cause(e)}); "
+                "free space where the store lives, then run again"
+            )
         known = schema_error(self._shown, redact(self.url), e)
         if known is not None:
             return known
@@ -176,6 +182,11 @@ class MetadataStore:
                 kind = classify(e)
                 if kind == CORRUPT:
                     raise corrupt_error(self._shown, redact(self.url), e) from e
+                if kind == FULL:
+                    raise MetadataError(
+                        f"metadata store {self._shown}: the disk is full ({cause(e)}); free "
+                        "space where the store lives, then run again"
+                    ) from e
                 if kind == CONNECTION:
                     raise MetadataError(
                         f"lost the connection to metadata store {self._shown} during "
