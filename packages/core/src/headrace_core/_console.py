@@ -95,7 +95,7 @@ class RunConsole:
         for long nodes, while the block runs. ``err``: this console is standard error."""
         stop = threading.Event()
         progress = threading.Thread(target=self._progress, args=(stop,), daemon=True)
-        layout.make_private()  # the logs hold whatever the nodes print
+        layout.make_private(layout.logs(run_id))  # the logs hold whatever the nodes print
         with NodeOutput(layout, run_id, verbose=self.verbose, console_fd=2 if err else 1) as out:
             self._stream = out.console
             if not self.quiet:

@@ -22,6 +22,7 @@ it holds run files and node logs, which are nobody else's to read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -65,13 +66,23 @@ class PipelineLayout:
     def private(self) -> str:
         return os.path.join(self.root, _PRIVATE)
 
-    def make_private(self) -> str:
+    def make_private(self, *folders: str) -> str:
         """Create ``.headrace/`` readable by its owner alone (and tighten an older one, made
         with the umask's mode), so that nothing under it is readable by others whatever
-        mode its files get."""
+        mode its files get; then ``folders`` under it, each missing level mode 700 too."""
         os.makedirs(self.private, mode=0o700, exist_ok=True)
         if os.stat(self.private).st_mode & 0o077:
             os.chmod(self.private, 0o700)
+        for folder in folders:
+            relative = os.path.relpath(folder, self.private)
+            if relative.startswith(os.pardir):
+                raise ValueError(f"{folder} is not under {self.private}")
+            path = self.private
+            for part in relative.split(os.sep):
+                path = os.path.join(path, part)
+                # os.makedirs gives its mode to the last level only.
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(path, 0o700)
         return self.private
 
     def markers(self, node_id: str) -> str:

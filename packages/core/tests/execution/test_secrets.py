@@ -123,7 +123,7 @@ class Leaks:
                     files += 1
                     data = path.read_bytes()
                     hits += [f"{path}: {form}" for form in forms if form.encode() in data]
-        assert files, "nothing was written to search"
+        assert files or not self.folders, "nothing was written to search"
         assert not hits, "the password leaked:\n" + "\n".join(hits)
 
 
@@ -168,10 +168,11 @@ def test_a_planted_password_appears_nowhere(tmp_path: Path, account: tuple[str, 
             HEADRACE_METADATA=url, HELLO_COUNT="61", **env,
         )  # fmt: skip
     assert as_json(isolated)["succeeded"]
-    launched = [c for c in leaks.cmdlines if "headrace_core.launch" in c]
+    # Others' processes on this machine are read too (the password is unique); these are ours.
+    launched = [c for c in leaks.cmdlines if "headrace_core.launch" in c and str(root) in c]
     assert launched, "no node process was seen: the argv check checked nothing"
     stripped = url.replace(f":{password}@", "@")
-    assert all(stripped in c for c in launched), launched
+    assert all(stripped in c for c in launched), "\n".join(launched)
 
     # Inspection commands, with the URL given both ways.
     run_id = first["run_id"]
@@ -237,9 +238,96 @@ def test_a_planted_password_appears_nowhere(tmp_path: Path, account: tuple[str, 
 
     leaks.check()
 
-    # .headrace/ is its owner's alone; the run files in it are 0o600.
+    # .headrace/ is its owner's alone; the run folders, logs and run files in it too.
     for private in (root / ".headrace", tmp_path / "cfg" / ".headrace"):
-        assert stat.S_IMODE(private.stat().st_mode) == 0o700, private
+        folders = [private, private / "runs", *private.glob("runs/*"), *private.glob("runs/*/logs")]
+        for folder in folders:
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
         for ir_file in private.glob("runs/*/pipeline.json"):
             assert stat.S_IMODE(ir_file.stat().st_mode) == 0o600, ir_file
     assert list((tmp_path / "cfg" / ".headrace").glob("runs/*/pipeline.json"))
+
+
+def test_the_password_from_the_environment_a_private_file_or_an_option_file(
+    tmp_path: Path, account: tuple[str, str, str]
+) -> None:
+    user, password, url = account
+    # Outputs only: the password and option files hold it, by design.
+    leaks = Leaks([password], [])
+    bare = url.replace(f":{password}@", "@")
+    home = tmp_path / "home"  # no ~/.my.cnf of the machine's user gets in the way
+    home.mkdir()
+    env = {"HOME": str(home), "TMPDIR": str(tmp_path)}
+
+    # Without a password the server refuses; each source then gives it.
+    assert leaks.run("runs", "list", "--metadata", bare, cwd=tmp_path, **env).returncode == 1
+    ok(
+        leaks.run(
+            "runs",
+            "list",
+            "--metadata",
+            bare,
+            cwd=tmp_path,
+            HEADRACE_METADATA_PASSWORD=password,
+            **env,
+        )
+    )
+
+    secret = tmp_path / "password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o640)
+    refused = leaks.run(
+        "runs",
+        "list",
+        "--metadata",
+        bare,
+        cwd=tmp_path,
+        HEADRACE_METADATA_PASSWORD_FILE=str(secret),
+        **env,
+    )
+    assert refused.returncode == 1
+    assert f"{secret} is readable by others (mode 640)" in refused.stderr
+    assert f"chmod 600 {secret}" in refused.stderr
+    secret.chmod(0o600)
+    ok(
+        leaks.run(
+            "runs",
+            "list",
+            "--metadata",
+            bare,
+            cwd=tmp_path,
+            HEADRACE_METADATA_PASSWORD_FILE=str(secret),
+            **env,
+        )
+    )
+    ok(
+        leaks.run(
+            "runs", "list", "--metadata", f"{bare}?password_file={secret}", cwd=tmp_path, **env
+        )
+    )
+
+    # MySQL's option file: [client] user and password, the URL naming neither.
+    (home / ".my.cnf").write_text(f'[client]\nuser = {user}\npassword = "{password}"\n')
+    (home / ".my.cnf").chmod(0o600)
+    anonymous = bare.replace(f"{user}@", "")
+    ok(leaks.run("runs", "list", "--metadata", anonymous, cwd=tmp_path, **env))
+    elsewhere = tmp_path / "client.cnf"
+    (home / ".my.cnf").rename(elsewhere)
+    elsewhere.chmod(0o644)
+    loose = leaks.run(
+        "runs", "list", "--metadata", f"{anonymous}?option_file={elsewhere}", cwd=tmp_path, **env
+    )
+    assert loose.returncode == 1 and "MySQL option file" in loose.stderr, loose.stderr
+    elsewhere.chmod(0o600)
+    ok(
+        leaks.run(
+            "runs",
+            "list",
+            "--metadata",
+            f"{anonymous}?option_file={elsewhere}",
+            cwd=tmp_path,
+            **env,
+        )
+    )
+
+    leaks.check()

@@ -289,8 +289,7 @@ class LocalDagRunner:
         from headrace_core import ir
 
         path = session.layout.run_ir(session.run_id)
-        session.layout.make_private()
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        session.layout.make_private(os.path.dirname(path))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(fd, "w", encoding="utf-8") as f:
             f.write(ir.dumps(session.ir))
