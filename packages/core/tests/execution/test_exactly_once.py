@@ -1,5 +1,6 @@
 """Runs that reach one cache key at once do the work once: one executes, the others wait and
-reuse its outputs, or take over when its process dies."""
+reuse its outputs, or take over when its process dies. (On SQLite, and on MariaDB under
+``--metadata-backend=mariadb``.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
-import pytest
 from hrexec_components import MARKER_ENV, SLEEP_ENV
 from hrexec_util import (
     CACHED,
@@ -29,39 +28,15 @@ from hrexec_util import (
     status,
 )
 
-from headrace_core.metadata import ENV_METADATA, MetadataStore
-
 RUNS = 8
 
 
-def _store_url(backend: str, root: Path) -> str | None:
-    """None for the default (SQLite in the root); a fresh MariaDB database otherwise."""
-    if backend == "sqlite":
-        return None
-    server = os.environ.get("HEADRACE_TEST_MYSQL")
-    if not server:
-        if os.environ.get("CI") or os.environ.get("HEADRACE_REQUIRE_MYSQL"):
-            pytest.fail("HEADRACE_TEST_MYSQL is not set, and CI must not skip MariaDB tests")
-        pytest.skip("no MariaDB server: set HEADRACE_TEST_MYSQL=mysql://user@host:port")
-    return f"{server.rstrip('/')}/hr_once_{uuid.uuid4().hex[:12]}"
-
-
-def _env(url: str | None, **extra: str) -> dict[str, str]:
-    return cli_env(**({ENV_METADATA: url} if url else {}), **extra)
-
-
-def _open(url: str | None, root: Path) -> MetadataStore:
-    return MetadataStore(url) if url else open_store(root)
-
-
-@pytest.mark.parametrize("backend", ["sqlite", "mariadb"])
-def test_eight_runs_at_once_do_each_node_once(tmp_path: Path, backend: str) -> None:
+def test_eight_runs_at_once_do_each_node_once(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    url = _store_url(backend, root)
     procs = [
         subprocess.Popen(
             cli_args("run", str(HELLO), "--pipeline-root", str(root), "--json"),
-            env=_env(url),
+            env=cli_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -74,7 +49,7 @@ def test_eight_runs_at_once_do_each_node_once(tmp_path: Path, backend: str) -> N
     results = [json.loads(out) for out, _ in outputs]
     assert all(r["succeeded"] for r in results)
 
-    store = _open(url, root)
+    store = open_store(root)
     assert_consistent(store)
     by_node: dict[str, list[int]] = {}
     for execution in all_executions(store):
@@ -97,15 +72,13 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 60.0) ->
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "mariadb"])
-def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path, backend: str) -> None:
+def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    url = _store_url(backend, root)
     pipeline = str(FIXTURES / "pipe_crash.py")
     started = tmp_path / "owner-started"
     owner = subprocess.Popen(
         cli_args("run", pipeline, "--pipeline-root", str(root)),
-        env=_env(url, **{MARKER_ENV: str(started), SLEEP_ENV: "300"}),
+        env=cli_env(**{MARKER_ENV: str(started), SLEEP_ENV: "300"}),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -115,14 +88,14 @@ def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path, backend: s
         _wait_for(started, owner)
         waiter = subprocess.Popen(
             cli_args("run", pipeline, "--pipeline-root", str(root), "--json"),
-            env=_env(url),
+            env=cli_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         # The waiter reaches Sleepy (its MakeExamples is a cache hit) and must not start a
         # second execution of it while the owner lives.
-        store = _open(url, root)
+        store = open_store(root)
         deadline = time.monotonic() + 60
         while len(node_executions(store, "crash", "MakeExamples")) < 2:
             assert waiter.poll() is None, waiter.communicate()
@@ -130,9 +103,7 @@ def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path, backend: s
             time.sleep(0.05)
         time.sleep(1.0)
         assert waiter.poll() is None
-        assert [e.last_known_state for e in node_executions(store, "crash", "Sleepy")] == [
-            RUNNING
-        ]
+        assert [e.last_known_state for e in node_executions(store, "crash", "Sleepy")] == [RUNNING]
     finally:
         os.kill(owner.pid, signal.SIGKILL)
         owner.communicate(timeout=30)  # reaped, so its pid is gone, not a zombie
@@ -142,7 +113,7 @@ def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path, backend: s
     result = json.loads(out)
     assert result["nodes"]["Sleepy"]["status"] == "complete"
 
-    store = _open(url, root)
+    store = open_store(root)
     assert_consistent(store)
     abandoned, done = node_executions(store, "crash", "Sleepy")
     assert (abandoned.last_known_state, status(abandoned)) == (FAILED, "abandoned")
