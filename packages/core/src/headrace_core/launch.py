@@ -4,6 +4,10 @@
 Runs one node of one pipeline run, exactly as the local runner does in-process; the Airflow,
 Kubeflow and Beam adapters call this. Exit status: 0 when the node completed, was cached or
 was skipped (or had already finished in this run), 1 when it failed, 2 on bad arguments.
+
+With ``--finish-run`` instead of ``--node``, closes the run (its status and end time, as
+``headrace runs list`` shows them) from what the store holds: the last task of a compiled
+Airflow DAG or KFP pipeline. Exit status 0 when every node finished, 1 when the run failed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--ir", required=True, help="the compiled pipeline (JSON file, or - for standard input)"
     )
-    parser.add_argument("--node", required=True, help="node id to run")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--node", help="node id to run")
+    what.add_argument(
+        "--finish-run",
+        action="store_true",
+        help="close the run: succeeded when every node finished, else failed",
+    )
     parser.add_argument("--run-id", required=True, help="the pipeline run this node belongs to")
     parser.add_argument(
         "--metadata", help="metadata URL (default: the pipeline's, or SQLite in its root)"
@@ -44,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from headrace_core import ir
     from headrace_core.errors import HeadraceError
-    from headrace_core.runtime import Status, apply_environment, launch_node, open_run
+    from headrace_core.runtime import Status, apply_environment, close_run, launch_node, open_run
 
     try:
         if args.ir == "-":
@@ -59,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             reuse_latest=args.reuse_latest,
             orchestrator=args.orchestrator,
         )
+        if args.finish_run:
+            succeeded = close_run(session)
+            outcome = "succeeded" if succeeded else "failed"
+            print(f"headrace launch: run {args.run_id!r} {outcome}", file=sys.stderr)
+            return 0 if succeeded else 1
         apply_environment([session.nodes[args.node]] if args.node in session.nodes else [])
         result = launch_node(session, args.node)
     except (HeadraceError, OSError) as e:

@@ -14,6 +14,7 @@ from typing import Any
 
 from headrace_core.layout import PipelineLayout
 from headrace_core.metadata import MetadataStore, pipeline_metadata_url
+from headrace_core.runtime._close import close_run, run_succeeded
 from headrace_core.runtime._decide import Decision, decide
 from headrace_core.runtime._launch import apply_environment, exec_properties, launch_node
 from headrace_core.runtime._logs import NodeOutput, active_output, report_progress
@@ -43,6 +44,7 @@ __all__ = [
     "Status",
     "active_output",
     "apply_environment",
+    "close_run",
     "decide",
     "exec_properties",
     "explain_node",
@@ -52,6 +54,7 @@ __all__ = [
     "plan_nodes",
     "predict_node",
     "report_progress",
+    "run_succeeded",
     "new_run_id",
 ]
 
