@@ -1018,6 +1018,101 @@ def orchestrators_bench() -> list[Row]:
     return rows
 
 
+STORE_ROUNDS = 3  # first runs and cached reruns per store, alternating SQLite and MariaDB
+CLAIM_PUTS = 200  # RUNNING puts per variant in the claim-cost measurement
+
+
+def _mysql_server() -> str | None:
+    """The MariaDB server to measure against: HEADRACE_TEST_MYSQL (tools/test starts one)."""
+    return os.environ.get("HEADRACE_TEST_MYSQL", "").strip().rstrip("/") or None
+
+
+def _claim_cost(url: str) -> tuple[float, float]:
+    """Median ms of a RUNNING put as the runtime makes it (named, in the cache key's context:
+    the claim) and of the same put without the claim, interleaved on one store."""
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from headrace_core.metadata import CACHE_CONTEXT, MetadataStore
+
+    store = MetadataStore(url)
+    type_id = store.execution_type_id("bench.Claim")
+    claimed, plain = [], []
+    for i in range(CLAIM_PUTS):
+        for named in (True, False):
+            execution = pb.Execution(type_id=type_id, last_known_state=2)
+            contexts = []
+            if named:
+                execution.name = f"key{i}#0"
+                contexts = [store.context_proto(CACHE_CONTEXT, f"key{i}")]
+            start = time.perf_counter()
+            store.call(
+                "put_execution", execution, [], contexts, reuse_context_if_already_exist=True
+            )
+            (claimed if named else plain).append(time.perf_counter() - start)
+    return statistics.median(claimed) * 1000, statistics.median(plain) * 1000
+
+
+@group("stores")
+def stores_bench() -> list[Row]:
+    """SQLite beside MariaDB: whole-process first run and cached rerun of a 10-node chain, and
+    what the exactly-once claim adds to a node's RUNNING put."""
+    import uuid
+
+    server = _mysql_server()
+    backends = {"SQLite": None, **({"MariaDB": server} if server else {})}
+    first: dict[str, list[float]] = {b: [] for b in backends}
+    cached: dict[str, list[float]] = {b: [] for b in backends}
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _pipeline_file(Path(tmp), 10)
+        for round_ in range(STORE_ROUNDS):
+            for name, base in backends.items():
+                root = Path(tmp) / f"{name}{round_}"
+                url = f"{base}/bench_{uuid.uuid4().hex[:10]}" if base else None
+                env = {**os.environ, "BENCH_ROOT": str(root)}
+                cmd = [sys.executable, "-m", "headrace_core.cli", "run", str(path), "--json"]
+                cmd += ["--metadata", url] if url else []
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+                first[name].append(time.perf_counter() - start)
+                cached[name].append(_cli_cached_rerun(path, root, url))
+        for name in backends:
+            rows.append(
+                (
+                    f"10-node first run, whole process, {name}",
+                    statistics.median(first[name]) * 1000,
+                    "ms",
+                    "beside SQLite",
+                )
+            )
+            rows.append(
+                (
+                    f"10-node cached rerun, whole process, {name}",
+                    statistics.median(cached[name]) * 1000,
+                    "ms",
+                    "beside SQLite",
+                )
+            )
+        sqlite_url = "sqlite:///" + str(Path(tmp) / "claims.sqlite")
+        for name, url in {
+            "SQLite": sqlite_url,
+            **({"MariaDB": f"{server}/bench_claims_{uuid.uuid4().hex[:8]}"} if server else {}),
+        }.items():
+            with_claim, without = _claim_cost(url)
+            target = "< 5 ms" if name == "SQLite" else "beside SQLite"
+            rows.append(
+                (
+                    f"claim cost per node, {name} (put {with_claim:.2f} vs {without:.2f} ms)",
+                    with_claim - without,
+                    "ms",
+                    _check(with_claim - without, 5.0, target) if name == "SQLite" else target,
+                )
+            )
+    if not server:
+        rows.append(("MariaDB figures skipped: HEADRACE_TEST_MYSQL is not set", 0.0, "", ""))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("groups", nargs="*", help=f"groups to run: {', '.join(GROUPS)}")
