@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from headrace_core.errors import HeadraceError
+from headrace_core.metadata import child_environment
 from headrace_core.runtime import (
     NodeEvent,
     NodeResult,
@@ -182,10 +183,9 @@ class KubeflowRunner:
             *("--run-id", run_id, "--python", self.python),
             *("--result-dir", results_dir, "--kfp-root", os.path.join(workdir, "kfp")),
         ]
-        # The store's URL goes in the environment, which every task inherits, not on a command
-        # line (ps shows those, and kfp.local logs every task's parameters): it may hold a
-        # password.
-        env = dict(os.environ, HEADRACE_METADATA=url)
+        # The store's URL and its password go in the environment, which every task inherits,
+        # not on a command line (ps shows those, and kfp.local logs every task's parameters).
+        env = child_environment(url, dict(os.environ, HEADRACE_METADATA=url))
         self.log_path = (
             None if self.log == "-" else (self.log or os.path.join(workdir, "kfp-local.log"))
         )

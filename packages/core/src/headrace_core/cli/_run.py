@@ -185,7 +185,7 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core._console import RunConsole
     from headrace_core.errors import HeadraceError
-    from headrace_core.metadata import conceal, redact
+    from headrace_core.metadata import child_environment, conceal, redact
     from headrace_core.orchestration.local import LocalDagRunner
     from headrace_core.runtime import PipelineLayout, Status, new_run_id, pipeline_metadata_url
 
@@ -194,6 +194,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         _warn_plugin_errors()
     document = _load_document(args)
+    # Every process the run starts (node processes, Beam workers, Airflow and KFP tasks)
+    # inherits the store's password in its environment, never on its command line.
+    os.environ.update(child_environment(pipeline_metadata_url(document, args.metadata), {}))
     width = max(len(n["id"]) for n in document["nodes"])
     quiet = args.json
     console = RunConsole(width, quiet=quiet, verbose=args.verbose)
