@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -354,3 +356,92 @@ def test_a_full_disk_is_a_clear_error_naming_the_store(small_disk: Path) -> None
     with pytest.raises(MetadataError, match="disk is full") as caught:
         MetadataStore("sqlite:///" + str(small_disk / "new.sqlite"))
     assert str(small_disk / "new.sqlite") in str(caught.value)
+
+
+class _PrivateMariaDB:
+    """A MariaDB server of this test's own, to stop and start (never the shared one)."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.proc: subprocess.Popen[bytes] | None = None
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={folder / 'data'}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={self.folder / 'data'}",
+                "--user=root",
+                "--bind-address=127.0.0.1",
+                f"--port={self.port}",
+                f"--socket={self.folder / 'sock'}",
+                f"--pid-file={self.folder / 'pid'}",
+                "--skip-name-resolve",
+                f"--log-error={self.folder / 'err.log'}",
+            ]
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+    def start_later(self, seconds: float) -> threading.Thread:
+        thread = threading.Thread(target=lambda: (time.sleep(seconds), self.start()))
+        thread.start()
+        return thread
+
+
+@pytest.fixture
+def private_mariadb(tmp_path: Path) -> Iterator[_PrivateMariaDB]:
+    if not (shutil.which("mariadbd") and shutil.which("mariadb-install-db")):
+        pytest.skip("mariadbd / mariadb-install-db not installed: no server to restart")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = _PrivateMariaDB(tmp_path / "mariadb", port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_calls_and_opens_wait_for_a_restarting_mysql_server(
+    private_mariadb: _PrivateMariaDB,
+) -> None:
+    url = f"mysql://root@127.0.0.1:{private_mariadb.port}/restart"
+    deadline = time.monotonic() + 60
+    while True:  # the server's first start
+        try:
+            store = MetadataStore(url)
+            break
+        except MetadataError:
+            if time.monotonic() > deadline:
+                raise
+    store.execution_type_id("robustness.Before")
+    private_mariadb.stop()
+    private_mariadb.start_later(2.0)
+    assert store.call("get_executions") == []
+    private_mariadb.stop()
+    private_mariadb.start_later(2.0)
+    # Nothing was sent while the server was down, so a write repeats too.
+    assert store.execution_type_id("robustness.During") > 0
+    private_mariadb.stop()
+    private_mariadb.start_later(2.0)
+    again = MetadataStore(url)
+    assert again.call("get_execution_type", "robustness.Before").name == "robustness.Before"

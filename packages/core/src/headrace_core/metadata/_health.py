@@ -19,6 +19,7 @@ from headrace_core.metadata._names import MetadataError
 
 __all__ = [
     "BUSY",
+    "CONNECT",
     "CONNECTION",
     "CORRUPT",
     "FRESH",
@@ -37,7 +38,8 @@ __all__ = [
 
 BUSY = "busy"  # another writer holds the database: wait for it
 FRESH = "fresh"  # another process is creating MLMD's schema: MLMD says to retry
-CONNECTION = "connection"  # the MySQL server went away or is restarting
+CONNECTION = "connection"  # the MySQL server went away mid-call: a write may have committed
+CONNECT = "connect"  # no connection to the MySQL server (restarting?): nothing was sent
 CORRUPT = "corrupt"
 FULL = "full"  # no space left for the store's files
 NEWER = "newer"
@@ -63,20 +65,20 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("retry the connection", "retry connection", "concurrent writes aborted"),
     ),
     (
-        CONNECTION,
+        CONNECT,
         (
-            "server has gone away",
-            "lost connection to mysql server",
+            "mysql_real_connect failed",
             "can't connect to mysql server",
             "can't connect to local mysql server",
             "can't connect to server",
         ),
     ),
+    (CONNECTION, ("server has gone away", "lost connection to mysql server")),
 )
 
 
 def classify(error: BaseException) -> str | None:
-    """The kind of ``error`` (BUSY, FRESH, CONNECTION, CORRUPT, FULL, NEWER, OLDER), or None."""
+    """The kind of ``error`` (one of the constants above), or None."""
     text = str(error).lower()
     for kind, needles in _KINDS:
         if any(n in text for n in needles):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from headrace_core.metadata._health import (
     BUSY,
+    CONNECT,
     CONNECTION,
     CORRUPT,
     FRESH,
@@ -73,6 +74,7 @@ class MetadataStore:
         self._path = sqlite_path(url)
         self._shown = redact(url) if self._path is None else os.path.abspath(self._path)
         self._upgrade = upgrade
+        self._broken = False
         existed = self._path is not None and os.path.exists(self._path)
         if self._path is not None and not read_only:
             preflight_sqlite(self._path)
@@ -88,7 +90,7 @@ class MetadataStore:
         try:
             if existed and not read_only:
                 self._refuse_foreign()
-            self._store = self._retry(self._open)
+            self._store = self._retry(self._open, store=False)
         except MetadataError:
             raise
         except Exception as e:
@@ -128,6 +130,11 @@ class MetadataStore:
         kind = classify(e)
         if kind == CORRUPT or (kind == FRESH and self._path is not None):
             return corrupt_error(self._shown, redact(self.url), e)
+        if kind in (CONNECT, CONNECTION):
+            return MetadataError(
+                f"cannot reach metadata store {self._shown} ({cause(e)}; tried for "
+                f"{_CONNECTION_WINDOW_S:.0f} s); is the server running and the URL right?"
+            )
         if kind == FULL:
             return MetadataError(
                 f"cannot open metadata store {self._shown}: the disk is full ({cause(e)}); "
@@ -143,31 +150,37 @@ class MetadataStore:
             return self.busy_timeout
         if kind == FRESH:
             return _FRESH_WINDOW_SQLITE_S if self._path is not None else _FRESH_WINDOW_MYSQL_S
-        if kind == CONNECTION:
+        if kind in (CONNECT, CONNECTION):
             return _CONNECTION_WINDOW_S
         return None
 
-    def _retry(self, fn: Callable[[], T], *, reconnect: bool = False) -> T:
-        """``fn()``, retried on transient errors; ``reconnect``: reopen the connection after
-        one to a MySQL server that went away (only for calls that are safe to repeat)."""
+    def _retry(self, fn: Callable[[], T], *, repeatable: bool = True, store: bool = True) -> T:
+        """``fn()``, retried on transient errors. A connection lost during ``fn`` is retried
+        only if ``repeatable`` (a read): a write may have committed before it broke. One that
+        could not connect sent nothing, so every call repeats it. ``store``: ``fn`` uses
+        ``self._store``, which is replaced after a connection error."""
         started = time.monotonic()
         delay = 0.01
         while True:
+            reopening = store and self._broken
             try:
+                if reopening:
+                    self._store = self._open()
+                    self._broken = False
                 return fn()
             except Exception as e:
                 kind = classify(e)
+                if store and kind in (CONNECT, CONNECTION):
+                    # MLMD's MySQL connection is unusable once it failed (the next call
+                    # crashes the process): the next try opens a new one.
+                    self._broken = True
                 window = self._window(kind)
+                if kind == CONNECTION and not repeatable and not reopening:
+                    window = None
                 if window is None or time.monotonic() - started > window:
                     raise
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0 if kind == CONNECTION else 0.5)
-                if kind == CONNECTION and reconnect:
-                    try:
-                        self._store = self._open()
-                    except Exception as again:
-                        if classify(again) != CONNECTION:
-                            raise
+                delay = min(delay * 2, 1.0 if kind in (CONNECT, CONNECTION) else 0.5)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """``store.<method>(*args, **kwargs)`` under the lock, retried while busy."""
@@ -176,7 +189,7 @@ class MetadataStore:
         with self._lock:
             try:
                 return self._retry(
-                    lambda: getattr(self._store, method)(*args, **kwargs), reconnect=reading
+                    lambda: getattr(self._store, method)(*args, **kwargs), repeatable=reading
                 )
             except Exception as e:
                 kind = classify(e)
@@ -187,10 +200,16 @@ class MetadataStore:
                         f"metadata store {self._shown}: the disk is full ({cause(e)}); free "
                         "space where the store lives, then run again"
                     ) from e
-                if kind == CONNECTION:
+                if kind == CONNECTION and not reading:
                     raise MetadataError(
                         f"lost the connection to metadata store {self._shown} during "
-                        f"{method}: {cause(e)}"
+                        f"{method} ({cause(e)}); it may or may not have been recorded: "
+                        "run again (the next run reconciles what was recorded)"
+                    ) from e
+                if kind in (CONNECT, CONNECTION):
+                    raise MetadataError(
+                        f"cannot reach metadata store {self._shown} ({cause(e)}); is the "
+                        "server running?"
                     ) from e
                 raise
 
