@@ -445,3 +445,24 @@ def test_calls_and_opens_wait_for_a_restarting_mysql_server(
     private_mariadb.start_later(2.0)
     again = MetadataStore(url)
     assert again.call("get_execution_type", "robustness.Before").name == "robustness.Before"
+
+
+def test_metadata_check_and_upgrade_on_mysql() -> None:
+    server = os.environ.get("HEADRACE_TEST_MYSQL", "").strip().rstrip("/")
+    if not server:
+        pytest.skip("HEADRACE_TEST_MYSQL is not set (e.g. mysql://root@127.0.0.1:33061)")
+    url = f"{server}/robust_{uuid.uuid4().hex[:12]}"
+    MetadataStore(url).execution_type_id("robustness.Probe")
+    downgrade = (
+        "import sys, ml_metadata\n"
+        "from headrace_core.metadata import connection_config\n"
+        "ml_metadata.downgrade_schema(connection_config(sys.argv[1]), 7)\n"
+    )
+    subprocess.run([sys.executable, "-c", downgrade, url], check=True, env=cli_env())
+    proc = headrace("metadata", "check", "--metadata", url)
+    assert proc.returncode == 1 and "schema version 7" in proc.stdout, proc.stdout
+    proc = ok(headrace("metadata", "upgrade", "--metadata", url))
+    assert "from version 7 to 10" in proc.stdout, proc.stdout
+    proc = ok(headrace("metadata", "check", "--metadata", url))
+    assert "schema version: this ml-metadata's" in proc.stdout, proc.stdout
+    assert "executions: 0" in proc.stdout and "NOT healthy" not in proc.stdout, proc.stdout

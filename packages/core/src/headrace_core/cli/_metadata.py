@@ -60,8 +60,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 1 if report["problems"] else 0
     print(f"store: {report['store']}")
     version = report.get("schema_version")
-    current = " (this ml-metadata's)" if report.get("schema_current") else ""
-    print(f"schema version: {version if version is not None else 'unknown'}{current}")
+    if version is None:
+        version = "this ml-metadata's" if report.get("schema_current") else "unknown"
+    elif report.get("schema_current"):
+        version = f"{version} (this ml-metadata's)"
+    print(f"schema version: {version}")
     if "integrity" in report:
         print(f"integrity: {'ok' if report['integrity'] == ['ok'] else 'DAMAGED'}")
     for key in ("executions", "artifacts", "contexts"):
