@@ -23,6 +23,7 @@ from hrairflow_testing import (
 )
 
 from headrace_airflow import run_id_prefix
+from headrace_airflow.compiler import FINISH_TASK_ID
 from headrace_airflow.local import AIRFLOW_PYTHON_ENV, LocalAirflow
 from headrace_core.metadata import custom
 
@@ -51,7 +52,12 @@ def test_the_dag_loads_in_airflow_with_the_irs_tasks_and_edges(
     assert airflow.import_errors() == ""
     loaded = airflow.load_dag(dag_file, dag_id, forbidden=FORBIDDEN)
     assert loaded["dag_id"] == "hello_loads"
-    assert sorted(loaded["tasks"]) == sorted(HELLO_NODES)
+    assert sorted(loaded["tasks"]) == sorted([*HELLO_NODES, FINISH_TASK_ID])
+    # The last task closes the run after every node, however each ended; it is not retried.
+    finish = loaded["tasks"][FINISH_TASK_ID]
+    assert finish["upstream"] == sorted(HELLO_NODES)
+    assert (finish["trigger_rule"], finish["retries"]) == ("all_done", 0)
+    assert finish["operator"] == "HeadraceFinishRunOperator"
     for node in document["nodes"]:
         task = loaded["tasks"][node["id"]]
         assert task["upstream"] == sorted(node["upstream"])
@@ -88,11 +94,15 @@ def test_hello_runs_then_is_cached(
     assert first.returncode == 0, first.stdout[-4000:]
     [(airflow_run_id, dag_run)] = airflow.dag_runs(dag_id).items()
     assert dag_run["state"] == "success"
-    assert dag_run["tasks"] == dict.fromkeys(HELLO_NODES, "success")
+    assert dag_run["tasks"] == dict.fromkeys([*HELLO_NODES, FINISH_TASK_ID], "success")
     metadata = Metadata(root, "hello")
     [run_id] = metadata.runs()
     assert run_id == run_id_prefix(dag_id, "hello") + airflow_run_id
-    assert custom(metadata.run_context(run_id), "orchestrator") == "airflow"
+    ctx = metadata.run_context(run_id)
+    assert custom(ctx, "orchestrator") == "airflow"
+    # Closed by the DAG's last task, which is no node: the run holds the nodes' executions.
+    assert custom(ctx, "status") == "succeeded"
+    assert custom(ctx, "finished_at")
     executions = metadata.by_node(run_id)
     assert sorted(executions) == sorted(HELLO_NODES)
     for node_id, [execution] in executions.items():
@@ -110,6 +120,7 @@ def test_hello_runs_then_is_cached(
     )
     assert second.returncode == 0, second.stdout[-4000:]
     assert sorted(metadata.runs()) == sorted([run_id, "second-run"])
+    assert custom(metadata.run_context("second-run"), "status") == "succeeded"
     cached = metadata.by_node("second-run")
     for node_id, [execution] in cached.items():
         assert (execution.status, state_name(execution.state)) == ("cached", "CACHED")
@@ -134,8 +145,14 @@ def test_a_failing_node_fails_its_task_and_stops_downstream(
         "Produce": "success",
         "Fail": "failed",
         "After": "upstream_failed",
+        FINISH_TASK_ID: "failed",
     }
-    executions = Metadata(root, "hrairflow-failing").by_node("fails")
+    metadata = Metadata(root, "hrairflow-failing")
+    ctx = metadata.run_context("fails")
+    assert custom(ctx, "status") == "failed"
+    assert custom(ctx, "finished_at")
+    assert "headrace run fails did not succeed" in proc.stdout
+    executions = metadata.by_node("fails")
     assert sorted(executions) == ["Fail", "Produce"]
     [failed] = executions["Fail"]
     assert (failed.status, state_name(failed.state)) == ("failed", "FAILED")
@@ -160,8 +177,11 @@ def test_skipped_nodes_skip_their_tasks_and_are_recorded(
         "Count": "success",
         "Never": "skipped",
         "AfterNever": "skipped",
+        FINISH_TASK_ID: "success",
     }
-    executions = Metadata(root, "hrairflow-skipping").by_node("skips")
+    metadata = Metadata(root, "hrairflow-skipping")
+    assert custom(metadata.run_context("skips"), "status") == "succeeded"
+    executions = metadata.by_node("skips")
     statuses = {
         node: [(e.status, state_name(e.state)) for e in ex] for node, ex in executions.items()
     }
@@ -233,7 +253,10 @@ def test_airflow_retries_a_node_whose_process_was_killed(
         helper_pid = int((signals / start.name.replace("started-", "child-")).read_text())
         wait_until(lambda pid=helper_pid: not process_running(pid))
     [dag_run] = airflow.dag_runs(dag_id).values()
-    assert dag_run["tasks"] == {"Wait": "success", "Count": "success"}
+    assert dag_run["tasks"] == {"Wait": "success", "Count": "success", FINISH_TASK_ID: "success"}
+    assert custom(Metadata(root, "hrairflow-waiting").run_context("killed-node"), "status") == (
+        "succeeded"
+    )
     assert "was killed by signal 9 before it finished" in log.read_text()
     _assert_one_complete_after_an_abandoned_attempt(root, "killed-node")
 

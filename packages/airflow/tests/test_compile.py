@@ -16,6 +16,7 @@ import pytest
 from hrairflow_testing import HELLO, compile_pipeline
 
 from headrace_airflow import OPTIONS, compile_dag, parse_options, run_id_prefix
+from headrace_airflow.compiler import FINISH_TASK_ID
 from headrace_core.errors import HeadraceError
 
 CLI = [sys.executable, "-m", "headrace_core.cli"]
@@ -99,7 +100,7 @@ def test_the_ir_and_settings_are_embedded(hello: dict[str, Any]) -> None:
             "retries": "2",
             "retry_delay_seconds": "60",
             "python": "/opt/pipeline-env/bin/python",
-            "metadata": "mysql://u:p@db:3306/mlmd",
+            "metadata": "mysql://u@db:3306/mlmd",
             "tags": "ml, nightly",
             "max_active_runs": "1",
         },
@@ -112,7 +113,7 @@ def test_the_ir_and_settings_are_embedded(hello: dict[str, Any]) -> None:
     assert found["RETRIES"] == 2
     assert found["RETRY_DELAY_SECONDS"] == 60.0
     assert found["PYTHON"] == "/opt/pipeline-env/bin/python"
-    assert found["METADATA"] == "mysql://u:p@db:3306/mlmd"
+    assert found["METADATA"] == "mysql://u@db:3306/mlmd"
     assert found["TAGS"] == ["ml", "nightly"]
     assert found["MAX_ACTIVE_RUNS"] == 1
     assert found["MAX_ACTIVE_TASKS"] is None
@@ -217,6 +218,12 @@ def test_ir_that_airflow_cannot_name_is_refused(hello: dict[str, Any]) -> None:
     with pytest.raises(HeadraceError, match="--option dag_id"):
         compile_dag(bad, options={})
     assert compile_dag(bad, options={"dag_id": "two_words"})
+    # The DAG's last task, which closes the run, has its own id; a node cannot take it.
+    bad = copy.deepcopy(hello)
+    bad["nodes"][0]["id"] = FINISH_TASK_ID
+    with pytest.raises(HeadraceError, match="the DAG's own last task"):
+        compile_dag(bad, options={})
+    assert f"FINISH_TASK_ID = {json.dumps(FINISH_TASK_ID)}\n" in compile_dag(hello, options={})
 
 
 def test_cli_reports_a_bad_option(tmp_path: Path) -> None:

@@ -14,7 +14,10 @@ same run: a node that already finished does nothing twice, and a node whose proc
 killed is recorded as abandoned and runs again, so downstream nodes see one set of outputs.
 When Airflow stops a task (``on_kill``: SIGTERM, timeout, a task marked failed), the node's
 process group is terminated with it; on Linux the node also dies if the task process is
-killed outright.
+killed outright. A last task, ``headrace_finish_run``, runs after every node however each
+ended (trigger rule ``all_done``) and closes the headrace run from what ML Metadata recorded
+(``python -m headrace_core.launch --finish-run``); it fails, and the DAG run with it, when
+the headrace run failed.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ PIPELINE_IR = "{}"
 # </headrace:settings>
 
 RUN_ID_CONF_KEY = "headrace_run_id"
+#: The task that closes the run; no node may have this id (the compiler refuses it).
+FINISH_TASK_ID = "headrace_finish_run"
 _RUN_ID_CHARS = frozenset(string.ascii_letters + string.digits + "._:+-~")
 _RUN_ID_MAX = 250
 _TAIL_LINES = 40
@@ -193,28 +198,9 @@ class HeadraceNodeOperator(BaseOperator):
         self.log.info("headrace run %s, node %s: %s", run_id, self.headrace_node, " ".join(command))
         tail = collections.deque(maxlen=_TAIL_LINES)
         try:
-            try:
-                self._process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    # Only prctl and getppid run between fork and exec.
-                    preexec_fn=_die_with_parent(),  # noqa: PLW1509
-                )
-            except OSError as e:
-                raise AirflowFailException(
-                    f"cannot start the pipeline's Python {PYTHON!r}: {e.strerror or e}; compile "
-                    "the DAG again with --option python=/path/to/pipeline-env/bin/python"
-                ) from None
-            threading.Thread(
-                target=_feed, args=(self._process.stdin, PIPELINE_IR), daemon=True
-            ).start()
-            returncode = self._follow(self._process, tail)
+            returncode = self._run_launcher(command, tail)
             result = _read_result(result_file)
         finally:
-            self._stop()
             shutil.rmtree(scratch, ignore_errors=True)
 
         where = f"headrace node {self.headrace_node!r} (run {run_id})"
@@ -243,6 +229,32 @@ class HeadraceNodeOperator(BaseOperator):
             "execution_id": result.get("execution_id"),
             "outputs": result.get("outputs", {}),
         }
+
+    def _run_launcher(self, command, tail):
+        """Run ``command`` with the IR on its standard input, logging its output (the last
+        lines kept in ``tail``); return its exit status once it and its group are gone."""
+        try:
+            try:
+                self._process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    # Only prctl and getppid run between fork and exec.
+                    preexec_fn=_die_with_parent(),  # noqa: PLW1509
+                )
+            except OSError as e:
+                raise AirflowFailException(
+                    f"cannot start the pipeline's Python {PYTHON!r}: {e.strerror or e}; compile "
+                    "the DAG again with --option python=/path/to/pipeline-env/bin/python"
+                ) from None
+            threading.Thread(
+                target=_feed, args=(self._process.stdin, PIPELINE_IR), daemon=True
+            ).start()
+            return self._follow(self._process, tail)
+        finally:
+            self._stop()
 
     def _follow(self, process, tail):
         """Log the node's output as it comes; return its exit status once it has exited."""
@@ -313,6 +325,39 @@ class HeadraceNodeOperator(BaseOperator):
             _signal_group(process.pid, signal.SIGTERM)
 
 
+class HeadraceFinishRunOperator(HeadraceNodeOperator):
+    """The DAG's last task, run however the nodes ended: closes the headrace run (its status
+    and end time, as ``headrace runs list`` shows them) from what ML Metadata recorded.
+    It fails when the run failed, so that the DAG run fails too (its one leaf task)."""
+
+    ui_color = "#e8e8e8"
+
+    def __init__(self, **kwargs):
+        super().__init__(headrace_node=None, **kwargs)
+
+    def execute(self, context):
+        self._process = None
+        self._terminated_at = None
+        dag_run = context["dag_run"]
+        run_id = headrace_run_id(dag_run.run_id, dag_run.conf)
+        command = [PYTHON, "-m", "headrace_core.launch", "--ir", "-", "--finish-run"]
+        command += ["--run-id", run_id, "--orchestrator", "airflow"]
+        if METADATA:
+            command += ["--metadata", METADATA]
+        self.log.info("closing headrace run %s: %s", run_id, " ".join(command))
+        tail = collections.deque(maxlen=_TAIL_LINES)
+        returncode = self._run_launcher(command, tail)
+        if returncode != 0:
+            output = "\n".join(tail)
+            # Not retried: the nodes' outcome, which decided it, will not change.
+            raise AirflowFailException(
+                f"headrace run {run_id} did not succeed ({PYTHON} -m headrace_core.launch "
+                f"--finish-run exited with status {returncode})"
+                + (f"; its last output:\n{output}" if output else "")
+            )
+        return {"run_id": run_id, "status": "succeeded"}
+
+
 def _build_dag():
     document = json.loads(PIPELINE_IR)
     start_date = datetime.datetime.fromisoformat(START_DATE)
@@ -351,6 +396,12 @@ def _build_dag():
     for node in document.get("nodes", []):
         for upstream in node["upstream"]:
             tasks[upstream] >> tasks[node["id"]]
+    if tasks:
+        # After every node, whatever became of it (failed, upstream failed, skipped).
+        finish = HeadraceFinishRunOperator(
+            task_id=FINISH_TASK_ID, dag=dag, trigger_rule="all_done", retries=0
+        )
+        list(tasks.values()) >> finish
     return dag
 
 

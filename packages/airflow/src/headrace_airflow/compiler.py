@@ -21,8 +21,10 @@ from typing import Any
 from headrace_airflow.__about__ import __version__
 from headrace_core.errors import HeadraceError
 
-__all__ = ["OPTIONS", "Option", "compile_dag", "parse_options", "run_id_prefix"]
+__all__ = ["FINISH_TASK_ID", "OPTIONS", "Option", "compile_dag", "parse_options", "run_id_prefix"]
 
+#: The DAG's last task (see _dag_template.py), which closes the run; not a node.
+FINISH_TASK_ID = "headrace_finish_run"
 _AIRFLOW_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 _SETTINGS = re.compile(
     r"^# <headrace:settings>[^\n]*\n.*?^# </headrace:settings>\n", re.MULTILINE | re.DOTALL
@@ -295,6 +297,11 @@ def _check_document(document: Mapping[str, Any]) -> tuple[str, list[Mapping[str,
             )
         if node_id in seen:
             raise HeadraceError(f"IR node id {node_id!r} appears twice")
+        if node_id == FINISH_TASK_ID:
+            raise HeadraceError(
+                f"IR node id {node_id!r} is the id of the DAG's own last task, which closes "
+                "the run; give the node another id (.with_id(...))"
+            )
         upstream = node.get("upstream")
         if not isinstance(upstream, list):
             raise HeadraceError(f"IR node {node_id!r} has no upstream list")
@@ -373,6 +380,8 @@ def compile_dag(document: Mapping[str, Any], *, options: Mapping[str, Any]) -> s
     template = template_text()
     if len(_SETTINGS.findall(template)) != 1:
         raise RuntimeError("headrace-airflow's DAG template has no single settings block")
+    if f"FINISH_TASK_ID = {_literal(FINISH_TASK_ID)}\n" not in template:
+        raise RuntimeError("headrace-airflow's DAG template names another last task")
     header = (
         f"# Airflow DAG {dag_id!r} for the headrace pipeline {name!r}, compiled by "
         f"headrace-airflow {__version__}.\n# Do not edit: compile the pipeline again.\n"

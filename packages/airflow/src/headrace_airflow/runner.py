@@ -34,6 +34,7 @@ from headrace_core.runtime import (
     RunResult,
     RunSession,
     Status,
+    close_run,
     new_run_id,
     open_run,
     pipeline_metadata_url,
@@ -202,10 +203,10 @@ class AirflowRunner:
                 self.on_event(NodeEvent(node_id, r.status, r.duration, r.message))
             else:
                 self.on_event(NodeEvent(node_id, Status.NOT_RUN, 0.0, result.not_run[node_id]))
+        # The DAG's last task closed the run; closing it again here, by the same rule, covers
+        # a DAG run that ended before that task ran (timeout, Airflow itself failing).
         if RunSession.run_exists(MetadataStore(url), result.pipeline_name, run_id):
-            open_run(document, run_id=run_id, metadata_url=url, orchestrator="airflow").finish(
-                result.succeeded
-            )
+            close_run(open_run(document, run_id=run_id, metadata_url=url, orchestrator="airflow"))
         if not result.succeeded:
             print(f"airflow dags test output: {self.last_log_file}", file=sys.stderr)
         return result
