@@ -13,6 +13,7 @@ from kfpt_util import FAILING, HELLO, HELLO_NODES, compile_ir, headrace
 
 from headrace_core import HeadraceError
 from headrace_kubeflow.compiler import (
+    FINISH_TASK,
     OPTIONS,
     compile_pipeline,
     parse_options,
@@ -68,7 +69,17 @@ def test_spec_is_a_valid_pipeline_spec_with_one_task_per_node(
     spec = _proto(text)
     assert spec.pipeline_info.name == "hello"
     assert spec.schema_version == "2.1.0"
-    tasks = spec.root.dag.tasks
+    # The nodes' tasks, inside the exit handler; its exit task closes the run after them
+    # however they ended.
+    root_tasks = spec.root.dag.tasks
+    assert sorted(root_tasks) == ["exit-handler-1", FINISH_TASK]
+    finish = root_tasks[FINISH_TASK]
+    assert list(finish.dependent_tasks) == ["exit-handler-1"]
+    assert finish.trigger_policy.strategy == finish.trigger_policy.ALL_UPSTREAM_TASKS_COMPLETED
+    assert finish.inputs.parameters["ir"].component_input_parameter == "ir"
+    assert finish.inputs.parameters["metadata"].component_input_parameter == "metadata"
+    assert finish.caching_options.enable_cache is False
+    tasks = spec.components["comp-exit-handler-1"].dag.tasks
     assert sorted(t.task_info.name for t in tasks.values()) == sorted(HELLO_NODES)
     by_node = {t.task_info.name: name for name, t in tasks.items()}
     assert by_node["MakeNumbers"] == "make-numbers"
@@ -77,7 +88,8 @@ def test_spec_is_a_valid_pipeline_spec_with_one_task_per_node(
         # Dependencies from the IR's upstream lists, by .after().
         assert sorted(task.dependent_tasks) == sorted(by_node[u] for u in node["upstream"])
         assert task.inputs.parameters["node"].runtime_value.constant.string_value == node["id"]
-        assert task.inputs.parameters["ir"].component_input_parameter == "ir"
+        # The exit handler's sub-DAG passes the pipeline parameter on under KFP's name for it.
+        assert task.inputs.parameters["ir"].component_input_parameter == "pipelinechannel--ir"
         assert (
             task.inputs.parameters["kfp_run_id"].runtime_value.constant.string_value
             == "{{$.pipeline_job_uuid}}"
@@ -105,14 +117,18 @@ def test_spec_is_a_valid_pipeline_spec_with_one_task_per_node(
 
 def test_kfp_caching_is_off_on_every_task(hello_ir: dict[str, Any]) -> None:
     text = compile_pipeline(hello_ir, options={"retries": "2"})
-    tasks = _spec(text)["root"]["dag"]["tasks"]
+    tasks = _spec(text)["components"]["comp-exit-handler-1"]["dag"]["tasks"]
     assert len(tasks) == len(hello_ir["nodes"])
     for name, task in tasks.items():
         # In the YAML: the options are there, and enableCache is absent (false) or false.
         assert "cachingOptions" in task, name
         assert task["cachingOptions"].get("enableCache", False) is False, name
         assert task["retryPolicy"]["maxRetryCount"] == 2, name
-    for task in _proto(text).root.dag.tasks.values():
+    spec = _proto(text)
+    for task in [
+        *spec.components["comp-exit-handler-1"].dag.tasks.values(),
+        spec.root.dag.tasks[FINISH_TASK],
+    ]:
         assert task.HasField("caching_options")
         assert task.caching_options.enable_cache is False
 
@@ -254,6 +270,10 @@ def test_task_names(node_id: str, name: str) -> None:
 def test_bad_documents_are_refused(hello_ir: dict[str, Any]) -> None:
     with pytest.raises(HeadraceError, match="not a headrace IR document: missing 'nodes'"):
         compile_pipeline({"pipeline": {"name": "x", "root": "/tmp/x"}})
+    taken = json.loads(json.dumps(hello_ir))
+    taken["nodes"][0]["id"] = "HeadraceFinishRun"
+    with pytest.raises(HeadraceError, match="the exit handler's, which closes the run"):
+        compile_pipeline(taken)
     reordered = json.loads(json.dumps(hello_ir))
     reordered["nodes"].reverse()
     with pytest.raises(HeadraceError, match="node 'Push': upstream node 'Evaluate' is not"):
@@ -268,7 +288,8 @@ def test_configure_task_sees_every_node(hello_ir: dict[str, Any]) -> None:
         task.set_cpu_limit("2")
 
     spec = _spec(compile_pipeline(hello_ir, configure_task=configure))
-    assert seen == HELLO_NODES
+    # The exit handler's task last: it reaches the store too.
+    assert seen == [*HELLO_NODES, FINISH_TASK]
     for executor in spec["deploymentSpec"]["executors"].values():
         assert executor["container"]["resources"]["cpuLimit"] == 2.0
 

@@ -67,6 +67,9 @@ def test_hello_through_kfp_local_twice(tmp_path: Path) -> None:
     assert {custom(e, "run_id") for e in executions.values()} == {first["run_id"]}
     ctx = run_context(root, "hello", str(first["run_id"]))
     assert custom(ctx, "orchestrator") == "kubeflow"
+    # Closed by the spec's exit handler, which is no node (the run holds the nodes alone).
+    assert custom(ctx, "status") == "succeeded"
+    assert custom(ctx, "finished_at")
     artifacts = artifact_count(root)
     assert artifacts > 0
     assert (root / "serving" / "1" / "model.json").is_file()
@@ -76,6 +79,7 @@ def test_hello_through_kfp_local_twice(tmp_path: Path) -> None:
     assert second["run_id"] != first["run_id"]
     statuses = {n: r["status"] for n, r in second["nodes"].items()}  # type: ignore[union-attr]
     assert statuses == dict.fromkeys(HELLO_NODES, "cached")
+    assert custom(run_context(root, "hello", str(second["run_id"])), "status") == "succeeded"
     cached = run_executions(root, "hello", str(second["run_id"]))
     assert {n: status_of(e) for n, e in cached.items()} == dict.fromkeys(HELLO_NODES, "cached")
     assert artifact_count(root) == artifacts  # a cache hit publishes nothing new
@@ -128,6 +132,25 @@ def test_failing_node_through_headrace_run(tmp_path: Path) -> None:
     workdir = root / ".headrace" / "runs" / result["run_id"] / "kubeflow"
     assert (workdir / "pipeline.yaml").is_file()
     assert "Inner task failed" in (workdir / "kfp-local.log").read_text()
+
+
+def test_a_failing_spec_through_kfp_local_closes_its_run_failed(tmp_path: Path) -> None:
+    """Without headrace run: after the failed task kfp.local runs nothing more, the exit
+    handler included, so headrace_kubeflow.local closes the run as it would have."""
+    root = tmp_path / "root"
+    spec = tmp_path / "failing.yaml"
+    out = headrace(
+        "compile", str(FAILING), "--target", "kubeflow", "-o", str(spec),
+        "--option", f"python={sys.executable}",
+        root=root,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    outcome = _run_spec(spec, root, "--run-id", "fails-here")
+    assert outcome["succeeded"] is False
+    ctx = run_context(root, "failing", "fails-here")
+    assert custom(ctx, "status") == "failed"
+    assert custom(ctx, "finished_at")
+    assert sorted(run_executions(root, "failing", "fails-here")) == ["Explode", "Produce"]
 
 
 def test_runner_in_process_reports_events(tmp_path: Path) -> None:
@@ -265,7 +288,13 @@ def test_the_metadata_url_stays_off_command_lines_and_out_of_the_spec(tmp_path: 
 
     lines = commands.read_text().splitlines()
     assert sum("-m headrace_kubeflow.local" in line for line in lines) == 1
-    assert sum("-m headrace_core.launch" in line for line in lines) == 2
+    launches = [line for line in lines if "-m headrace_core.launch" in line]
+    # Two nodes, then the closing of the run (kfp.local ran no exit handler after a failure).
+    assert [("--finish-run" in line, "--node" in line) for line in launches] == [
+        (False, True),
+        (False, True),
+        (True, False),
+    ]
     spec = root / ".headrace" / "runs" / "private" / "kubeflow" / "pipeline.yaml"
     for where, text in [("command", line) for line in lines] + [
         ("spec", spec.read_text()),

@@ -17,7 +17,7 @@ one naming the cause.
 No ``from __future__ import annotations`` here: KFP reads the annotations as types.
 """
 
-__all__ = ["headrace_node"]
+__all__ = ["headrace_finish_run", "headrace_node"]
 
 
 def headrace_node(
@@ -65,3 +65,31 @@ def headrace_node(
             with open(result_file, "w", encoding="utf-8") as f:
                 json.dump({"node_id": node, "status": "failed", "error": reason}, f)
         raise RuntimeError(f"headrace node {node!r} failed: {reason}")
+
+
+def headrace_finish_run(ir: str, run_id: str, kfp_run_id: str, python: str, metadata: str) -> None:
+    """The exit handler: closes the headrace run from what ML Metadata holds (python -m
+    headrace_core.launch --finish-run, the IR on standard input); fails when the run failed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def value(text: str) -> str:
+        return str(json.loads(text[5:])) if text.startswith("json:") else text
+
+    run_id, python = value(run_id) or kfp_run_id, value(python) or sys.executable
+    metadata, ir = value(metadata) or os.environ.get("HEADRACE_METADATA", ""), value(ir)
+    try:
+        if metadata:
+            document = json.loads(ir)
+            document["pipeline"]["metadata_connection_config"] = metadata
+            ir = json.dumps(document)
+    except (ValueError, TypeError, KeyError):
+        pass  # not an IR: the launcher says so
+    command = [python, "-m", "headrace_core.launch", "--ir", "-", "--finish-run"]
+    command += ["--run-id", run_id, "--orchestrator", "kubeflow"]
+    sys.stdout.flush()
+    code = subprocess.run(command, input=ir, text=True, check=False).returncode
+    if code != 0:
+        raise RuntimeError(f"headrace run {run_id!r} did not succeed (exit status {code})")

@@ -6,7 +6,10 @@ than container components because ``kfp.local``'s SubprocessRunner runs only tho
 file runs on a cluster and on a laptop. The IR travels once, as the pipeline parameter ``ir``;
 task order comes from the IR's ``upstream`` lists through ``.after()``. KFP's execution cache
 is off on every task: headrace's cache decides, and a KFP cache hit would skip the launcher,
-leaving the run without its executions in ML Metadata.
+leaving the run without its executions in ML Metadata. The node tasks sit in a
+``dsl.ExitHandler`` whose exit task (:func:`headrace_finish_run`, ``headrace-finish-run``)
+runs after them however they ended and closes the headrace run from what ML Metadata holds
+(``launch --finish-run``); it fails when the run failed.
 
 The spec is built with ``kfp.dsl`` and written from kfp's own PipelineSpec proto, so it is what
 ``kfp.compiler`` would produce, minus kfp's header comment (which would repeat the whole IR).
@@ -31,6 +34,7 @@ __all__ = [
     "build_pipeline",
     "check_no_password",
     "compile_pipeline",
+    "FINISH_TASK",
     "escape_ir",
     "has_password",
     "parse_options",
@@ -39,6 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_IMAGE = "python:3.11"
+#: The exit handler's task, which closes the run after every node however it ended; no node.
+FINISH_TASK = "headrace-finish-run"
 
 #: The options ``headrace compile --target kubeflow --option KEY=VALUE`` takes.
 OPTIONS: dict[str, str] = {
@@ -166,6 +172,11 @@ def _check_document(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     )
     seen: set[str] = set()
     for node in nodes:
+        if task_name(node["id"]) == FINISH_TASK:
+            raise KubeflowCompileError(
+                f"node {node['id']!r}: its KFP task name {FINISH_TASK!r} is the exit handler's, "
+                "which closes the run; give the node another id (.with_id(...))"
+            )
         for upstream in node.get("upstream", []):
             if upstream not in seen:
                 raise KubeflowCompileError(
@@ -185,14 +196,16 @@ def build_pipeline(
     """The KFP pipeline (a ``kfp.dsl`` GraphComponent) for a compiled headrace pipeline.
 
     ``configure_task(task, node)`` is called on every task: mount a volume or a secret with
-    ``kfp.kubernetes``, set resources, and so on. Its pipeline parameters: ``ir``,
-    ``python``, ``metadata`` (defaults from the options), ``run_id`` (empty: KFP's run id) and
-    ``result_dir`` (empty: none; each node's result as JSON, for local runs).
+    ``kfp.kubernetes``, set resources, and so on; last on the exit handler's task, which
+    closes the run, with ``{"id": FINISH_TASK, "finish_run": True}`` for ``node``. Its
+    pipeline parameters: ``ir``, ``python``, ``metadata`` (defaults from the options),
+    ``run_id`` (empty: KFP's run id) and ``result_dir`` (empty: none; each node's result as
+    JSON, for local runs).
     """
     from kfp import dsl
     from kfp.dsl.python_component import PythonComponent
 
-    from headrace_kubeflow._task import headrace_node
+    from headrace_kubeflow._task import headrace_finish_run, headrace_node
 
     settings = parse_options(options or {})
     nodes = _check_document(document)
@@ -212,8 +225,37 @@ def build_pipeline(
             description=f"headrace node {node['id']}",
         )
         components[node["id"]] = PythonComponent(spec, base.python_func)
+    finisher = dsl.component(
+        headrace_finish_run, base_image=settings["image"], install_kfp_package=False
+    )
+    finisher = PythonComponent(
+        dataclasses.replace(
+            finisher.component_spec,
+            name=FINISH_TASK,
+            description="closes the headrace run: succeeded when every node finished",
+        ),
+        finisher.python_func,
+    )
 
     def body(ir: str, python: str, metadata: str, run_id: str, result_dir: str) -> None:
+        # The exit handler runs after the nodes however they ended (on a cluster; kfp.local
+        # stops at a failed task, and its callers close the run then).
+        finish = finisher(
+            ir=ir,
+            run_id=run_id,
+            kfp_run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            python=python,
+            metadata=metadata,
+        )
+        finish.set_display_name(FINISH_TASK)
+        finish.set_caching_options(False)
+        with dsl.ExitHandler(finish, name="headrace-nodes"):
+            _node_tasks(ir, python, metadata, run_id, result_dir)
+        if configure_task is not None:
+            # It opens the store too, so it needs what the nodes need to reach it (a secret).
+            configure_task(finish, {"id": FINISH_TASK, "finish_run": True})
+
+    def _node_tasks(ir: str, python: str, metadata: str, run_id: str, result_dir: str) -> None:
         tasks: dict[str, Any] = {}
         for node in nodes:
             task = components[node["id"]](
@@ -278,7 +320,8 @@ def compile_pipeline(
     header = (
         f"# headrace pipeline {document['pipeline']['name']!r} for Kubeflow Pipelines v2, "
         f"written by headrace-kubeflow {__version__}.\n"
-        f"# {len(nodes)} tasks, one per node: {', '.join(nodes)}.\n"
+        f"# {len(nodes)} tasks, one per node: {', '.join(nodes)}; then {FINISH_TASK}, the\n"
+        "# exit handler, which closes the run.\n"
         "# KFP's cache is off on every task: headrace's cache decides.\n"
     )
     return _yaml(pipeline, header)

@@ -12,8 +12,10 @@ given as ``--python`` needs the pipeline's component packages.
 What kfp 2.13's local runner does, found by experiment: it runs the tasks one at a time in a
 topological order, resolves ``{{$.pipeline_job_uuid}}`` to one random 8-digit id per run, and
 stops at the first failed task, so an independent branch ordered after a failure does not run
-(a cluster would run it). It cannot run container components, ``dsl.Condition``,
-``dsl.ParallelFor`` or ``dsl.ExitHandler``; the compiled spec uses none of them.
+(a cluster would run it). It cannot run container components, ``dsl.Condition`` or
+``dsl.ParallelFor``, and runs a ``dsl.ExitHandler``'s exit task only when no task failed
+(and none that takes ``PipelineTaskFinalStatus``): when a task failed, this module closes
+the run itself, as the spec's exit task would have.
 
 Exit status: 0 when every node completed, was cached or skipped; 1 otherwise; 2 on bad
 arguments. ``--json`` prints one object: run id, success, each node's result, the nodes not
@@ -32,7 +34,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["collect_results", "main", "run_spec", "spec_document"]
+__all__ = ["close_after_failure", "collect_results", "main", "run_spec", "spec_document"]
 
 
 def spec_document(spec_path: str, ir_text: str | None = None) -> dict[str, Any]:
@@ -122,6 +124,34 @@ def run_spec(
     return True
 
 
+def close_after_failure(spec_path: str, arguments: Mapping[str, str]) -> None:
+    """Close the run as the spec's exit handler would have, had kfp.local run it: after a
+    failed task kfp.local runs nothing more. ``arguments`` as for :func:`run_spec`."""
+    import yaml
+
+    from headrace_kubeflow._task import headrace_finish_run
+    from headrace_kubeflow.compiler import escape_ir, protect
+
+    with open(spec_path, encoding="utf-8") as f:
+        spec: Any = next(iter(yaml.safe_load_all(f)))
+    defaults = {
+        key: str(parameter.get("defaultValue", ""))
+        for key, parameter in spec["root"]["inputDefinitions"]["parameters"].items()
+    }
+    values = {
+        **defaults,
+        **{k: escape_ir(v) if k == "ir" else protect(v) for k, v in arguments.items()},
+    }
+    with contextlib.suppress(RuntimeError):  # the run failed: that is why this closes it
+        headrace_finish_run(
+            ir=values["ir"],
+            run_id=values["run_id"],
+            kfp_run_id="",
+            python=values["python"],
+            metadata=values["metadata"],
+        )
+
+
 def collect_results(
     document: Mapping[str, Any], result_dir: str
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -196,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # kfp.local prints every task's log: keep standard output for the JSON alone.
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))
         ok = run_spec(args.spec, arguments=arguments, kfp_root=args.kfp_root)
+        if not ok:
+            close_after_failure(args.spec, arguments)
         results, not_run = collect_results(document, result_dir)
     succeeded = (
         ok

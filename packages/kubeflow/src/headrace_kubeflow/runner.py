@@ -29,6 +29,7 @@ from headrace_core.runtime import (
     RunResult,
     RunSession,
     Status,
+    close_run,
     open_run,
     pipeline_metadata_url,
 )
@@ -236,7 +237,9 @@ class KubeflowRunner:
                 result.not_run[node_id] = not_run[node_id]
                 self.on_event(NodeEvent(node_id, Status.NOT_RUN, 0.0, not_run[node_id]))
         result.duration = time.monotonic() - started
-        session.finish(result.succeeded)
+        # The spec's exit handler closed the run (or, after a failed task, headrace_kubeflow.
+        # local did); once more here by the same rule, for a kfp.local that broke by itself.
+        close_run(session)
         return result
 
     def _report_new(self, document: Mapping[str, Any], results_dir: str, seen: set[str]) -> None:
