@@ -134,9 +134,13 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _EMPTY_GRACE_S = 2.0
 
 
-def preflight_sqlite(path: str) -> None:
+def preflight_sqlite(path: str, *, look_inside: bool = True) -> None:
     """Refuse what MLMD would damage or fail on with a raw error: a 0-byte or foreign file, a
-    read-only file or folder. A path that does not exist is fine (the store is created)."""
+    read-only file or folder. A path that does not exist is fine (the store is created).
+
+    ``look_inside=False`` when this process may already hold the store open through MLMD: the
+    file is then never opened here, because closing any descriptor of a file drops every POSIX
+    lock the process holds on it, MLMD's SQLite locks included (a WAL store is then damaged)."""
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     if os.path.isdir(path):
@@ -151,17 +155,22 @@ def preflight_sqlite(path: str) -> None:
                 "make it writable or choose another --metadata / --pipeline-root"
             )
         return
-    deadline = time.monotonic() + _EMPTY_GRACE_S
-    while os.path.getsize(path) == 0 and time.monotonic() < deadline:
+    if not look_inside:
+        deadline = time.monotonic()
+    else:
+        deadline = time.monotonic() + _EMPTY_GRACE_S
+    while look_inside and os.path.getsize(path) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
-    if os.path.getsize(path) == 0:
+    if look_inside and os.path.getsize(path) == 0:
         raise MetadataError(
             f"metadata store {path} is an empty (0-byte) file, not a store: its history is "
             "lost or it was truncated. Restore it from a backup, or move it away to start "
             "a new store; headrace does not overwrite it"
         )
-    with open(path, "rb") as f:
-        head = f.read(len(_SQLITE_MAGIC))
+    head = b""
+    if look_inside:
+        with open(path, "rb") as f:
+            head = f.read(len(_SQLITE_MAGIC))
     if head != _SQLITE_MAGIC and len(head) == len(_SQLITE_MAGIC):
         raise MetadataError(
             f"{path} is not an SQLite database, so not a metadata store; "

@@ -43,6 +43,10 @@ _FRESH_WINDOW_MYSQL_S = 30.0
 _CONNECTION_WINDOW_S = 20.0
 
 _SQLITE_READONLY = 1  # SqliteMetadataSourceConfig.READONLY
+# SQLite files this process opened through MLMD (kept after a store object goes: its
+# connection closes whenever the garbage collector gets to it).
+_IN_USE: set[str] = set()
+_IN_USE_LOCK = threading.Lock()
 _MLMD_SCHEMA_ROW = b"tableMLMDEnvMLMDEnv"
 _SCHEMA_SCAN_BYTES = 256 * 1024
 
@@ -78,8 +82,11 @@ class MetadataStore:
         self._upgrade = upgrade
         self._broken = False
         existed = self._path is not None and os.path.exists(self._path)
+        # A second store on one file in this process must not read the file itself (see
+        # preflight_sqlite): the checks of its contents are for the first open only.
+        first = self._path is not None and os.path.abspath(self._path) not in _IN_USE
         if self._path is not None and not read_only:
-            preflight_sqlite(self._path)
+            preflight_sqlite(self._path, look_inside=first)
         try:
             self._config = connection_config(url)
         except OSError as e:
@@ -90,9 +97,12 @@ class MetadataStore:
         if read_only and self._path is not None:
             self._config.sqlite.connection_mode = _SQLITE_READONLY
         try:
-            if existed and not read_only:
+            if existed and first and not read_only:
                 self._refuse_foreign()
             self._store = self._retry(self._open, store=False)
+            if self._path is not None:
+                with _IN_USE_LOCK:
+                    _IN_USE.add(os.path.abspath(self._path))
         except MetadataError:
             raise
         except Exception as e:
@@ -113,8 +123,14 @@ class MetadataStore:
         # table's row for MLMDEnv ("table", name, table name) is in the file's first pages
         # once MLMD created its schema and SQLite checkpointed it.
         with open(self._path, "rb") as f:
-            if _MLMD_SCHEMA_ROW in f.read(_SCHEMA_SCAN_BYTES):
-                return
+            head = f.read(_SCHEMA_SCAN_BYTES)
+        if _MLMD_SCHEMA_ROW in head:
+            return
+        if head[18:20] == b"\x02\x02":
+            # WAL mode, as headrace makes its stores: one whose creation was killed may hold
+            # its schema only in the -wal file, which a read-only connection cannot recover
+            # (it reports the file "malformed"); the read-write open recovers it.
+            return
         probe = type(self._config)()
         probe.CopyFrom(self._config)
         probe.sqlite.connection_mode = _SQLITE_READONLY
