@@ -21,11 +21,15 @@ from pathlib import Path
 import pytest
 from hrexec_util import FIXTURES, HELLO, as_json, headrace, ok
 
+from headrace_core.testing import mysql_required, mysql_unavailable
+
 SERVER = os.environ.get("HEADRACE_TEST_MYSQL", "").strip()
 
 pytestmark = [
+    pytest.mark.own_stores,  # a MariaDB user and database of its own, in the SQLite pass only
     pytest.mark.skipif(
-        not SERVER, reason="HEADRACE_TEST_MYSQL is not set (e.g. mysql://root@127.0.0.1:33061)"
+        mysql_unavailable() is not None and not mysql_required(),
+        reason=mysql_unavailable() or "",
     ),
     pytest.mark.skipif(
         not shutil.which("mariadb"), reason="the mariadb client is needed to create a user"
