@@ -98,7 +98,7 @@ def owner_dead(execution: Any, now: float | None = None) -> bool:
     if not isinstance(beat, (int, float)):
         # Never beat: judged by when it started (MLMD keeps milliseconds).
         beat = execution.create_time_since_epoch / 1000.0
-    return (now or time.time()) - beat > _STALE_BEATS * heartbeat_seconds()
+    return bool((now or time.time()) - float(beat) > _STALE_BEATS * heartbeat_seconds())
 
 
 def abandon(session: RunSession, node: Mapping[str, Any], executions: list[Any]) -> None:
@@ -199,7 +199,7 @@ def reap_orphans(session: RunSession, node: Mapping[str, Any]) -> None:
             continue
         pid = owner.get("pid")
         here = owner.get("host") == host and isinstance(pid, int)
-        if here and pid_alive(pid):
+        if here and isinstance(pid, int) and pid_alive(pid):
             continue
         if execution is not None and execution.last_known_state == STATE["RUNNING"]:
             if not here and not owner_dead(execution):
