@@ -26,6 +26,7 @@ from hrexec_util import (
     node_executions,
     open_store,
     status,
+    wait_for_file,
 )
 
 RUNS = 8
@@ -62,16 +63,6 @@ def test_eight_runs_at_once_do_each_node_once(tmp_path: Path) -> None:
     assert sorted(os.listdir(root / "serving")) == ["1"]  # one model pushed
 
 
-def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"runner exited {proc.returncode} early:\n{out}\n{err}")
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.02)
-
-
 def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path) -> None:
     root = tmp_path / "root"
     pipeline = str(FIXTURES / "pipe_crash.py")
@@ -85,7 +76,7 @@ def test_a_waiting_run_takes_over_when_the_owner_dies(tmp_path: Path) -> None:
     )
     waiter = None
     try:
-        _wait_for(started, owner)
+        wait_for_file(started, owner)
         waiter = subprocess.Popen(
             cli_args("run", pipeline, "--pipeline-root", str(root), "--json"),
             env=cli_env(),
