@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from headrace_core.metadata import custom, set_value
-from headrace_core.runtime._publish import discard_staging, discard_unpublished, remove_marker
+from headrace_core.runtime._publish import discard_unfinished, remove_marker
 from headrace_core.runtime._records import STATE
 from headrace_core.runtime._session import RunSession
 
@@ -113,8 +113,7 @@ def abandon(session: RunSession, node: Mapping[str, Any], executions: list[Any])
         f"(pid {custom(first, 'pid')} on {custom(first, 'host')})",
     )
     for execution in executions:
-        discard_staging(session, node, execution.id)
-        discard_unpublished(session, node, execution.id)
+        discard_unfinished(session, node, execution.id)
 
 
 def _live_owner(session: RunSession, node: Mapping[str, Any], attempts: list[Any]) -> Any | None:

@@ -31,8 +31,7 @@ from headrace_core.runtime._inputs import Outputs, upstream_in_run
 from headrace_core.runtime._logs import node_scope, report_progress, user_frame
 from headrace_core.runtime._publish import (
     check_outputs,
-    discard_staging,
-    discard_unpublished,
+    discard_unfinished,
     place_outputs,
     remove_marker,
     stage_outputs,
@@ -252,8 +251,7 @@ def _execute(
             check_outputs(node, outputs)
             place_outputs(session, node, execution, outputs)
     except BaseException as e:
-        discard_staging(session, node, execution_id)
-        discard_unpublished(session, node, execution_id)
+        discard_unfinished(session, node, execution_id)
         error = "".join(traceback.format_exception(e)).strip()
         if isinstance(e, OSError) and not isinstance(e, (FileNotFoundError, PermissionError)):
             error = f"{error}\n(writing under the pipeline root {session.layout.root} failed)"

@@ -23,8 +23,7 @@ from headrace_core.runtime._types import LaunchError
 
 __all__ = [
     "check_outputs",
-    "discard_staging",
-    "discard_unpublished",
+    "discard_unfinished",
     "place_outputs",
     "remove_marker",
     "stage_outputs",
@@ -71,11 +70,14 @@ def check_outputs(node: Mapping[str, Any], outputs: Outputs) -> None:
             )
 
 
-def discard_staging(session: RunSession, node: Mapping[str, Any], execution_id: int) -> None:
-    """Remove what a failed or abandoned execution staged, and its scratch space."""
+def discard_unfinished(session: RunSession, node: Mapping[str, Any], execution_id: int) -> None:
+    """Remove everything of an execution that failed or was abandoned: its staging folders,
+    its scratch space, and folders already renamed to final paths but never published (a kill
+    between the rename and the COMPLETE commit): nothing in the store points at any of them."""
     shutil.rmtree(session.layout.tmp(execution_id), ignore_errors=True)
     for key in node.get("outputs", {}):
         shutil.rmtree(session.layout.staging(node["id"], key, execution_id), ignore_errors=True)
+        shutil.rmtree(session.layout.output(node["id"], key, execution_id), ignore_errors=True)
 
 
 def place_outputs(
@@ -99,13 +101,6 @@ def place_outputs(
             artifact.set_custom_property(
                 cache_mod.FINGERPRINT_PROPERTY, cache_mod.fingerprint_path(target)
             )
-
-
-def discard_unpublished(session: RunSession, node: Mapping[str, Any], execution_id: int) -> None:
-    """Remove the final-path folders of an execution that never completed (killed between
-    the rename and the COMPLETE commit): nothing in the store points at them."""
-    for key in node.get("outputs", {}):
-        shutil.rmtree(session.layout.output(node["id"], key, execution_id), ignore_errors=True)
 
 
 def write_marker(session: RunSession, node: Mapping[str, Any], token: str, name: str) -> None:
