@@ -17,9 +17,6 @@ from pathlib import Path
 
 from hrexec_util import (
     HELLO,
-    RUNNING,
-    all_artifacts,
-    all_executions,
     as_json,
     assert_consistent,
     cli_args,
@@ -28,10 +25,11 @@ from hrexec_util import (
     open_store,
 )
 
+from headrace_core.testing import store_problems
+
 KILLS = 30
 # Kills land anywhere from start-up to the end of a first run of hello (about 1 s here).
 LATEST_KILL_S = 1.5
-LIVE = 2
 
 
 def _killed_run(root: Path, rng: random.Random, count: int) -> None:
@@ -59,35 +57,12 @@ def _killed_run(root: Path, rng: random.Random, count: int) -> None:
         time.sleep(0.02)
 
 
-def _unpublished(root: Path, live_uris: set[str]) -> list[str]:
-    """Folders at final output paths (``<node>/<key>/<execution id>``) no LIVE artifact owns,
-    and staging folders."""
-    found = []
-    for node_dir in root.iterdir():
-        if node_dir.name.startswith(".") or not node_dir.is_dir() or node_dir.name == "serving":
-            continue
-        for key_dir in node_dir.iterdir():
-            if not key_dir.is_dir():
-                continue
-            for out in key_dir.iterdir():
-                if out.name.endswith(".staging") or (
-                    out.name.isdigit() and str(out) not in live_uris
-                ):
-                    found.append(str(out.relative_to(root)))
-    return sorted(found)
-
-
 def _check_settled(root: Path) -> None:
     """After a run that completed: nothing RUNNING, no marker, nothing unpublished."""
     store = open_store(root)
     assert_consistent(store)
-    running = [e.id for e in all_executions(store) if e.last_known_state == RUNNING]
-    assert running == [], f"executions still RUNNING after a full run: {running}"
-    markers = root / ".headrace" / "running"
-    left = sorted(str(p.relative_to(root)) for p in markers.rglob("*.json"))
-    assert left == [], f"markers left: {left}"
-    live = {a.uri for a in all_artifacts(store) if a.state == LIVE}
-    assert _unpublished(root, live) == []
+    problems = store_problems(store, root, settled=True)
+    assert problems == [], "after a full run:\n" + "\n".join(problems)
 
 
 def test_random_kills_never_corrupt_the_store(tmp_path: Path) -> None:

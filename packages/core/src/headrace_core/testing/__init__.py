@@ -4,7 +4,8 @@
 which provides the ``pipeline_root``, ``metadata_url``, ``metadata_store``, ``mysql_url``,
 ``plugin_manager``, ``installed_plugins`` and ``test_data`` fixtures and the
 ``--metadata-backend=sqlite|mariadb`` option (:func:`store_url` is the store a test's runs
-use); :mod:`headrace_core.testing.helpers` has the
+use); :func:`store_problems` and :func:`assert_store_consistent` check the invariants every
+run, killed or not, must keep; :mod:`headrace_core.testing.helpers` has the
 same as functions (``test_data_dir``, ``require_test_data``, ``show_artifact``). The
 conformance checks below let every component package test itself against its own specs::
 
@@ -25,6 +26,10 @@ from headrace_core.artifacts import Artifact
 from headrace_core.component import BaseComponent, ComponentSpec
 from headrace_core.executor import BaseExecutor, import_ref, load_executor_class
 from headrace_core.plugins.manager import PluginManager, get_plugin_manager
+from headrace_core.testing._invariants import (
+    assert_store_consistent,
+    store_problems,
+)
 from headrace_core.testing._stores import (
     ENV_REQUIRE_MYSQL,
     ENV_TEST_BACKEND,
@@ -50,6 +55,7 @@ __all__ = [
     "HEAVY_MODULES",
     "ConformanceError",
     "apply_executor_env",
+    "assert_store_consistent",
     "check_artifact_type",
     "check_component",
     "check_distribution",
@@ -61,6 +67,7 @@ __all__ = [
     "new_mysql_database_url",
     "require_test_data",
     "show_artifact",
+    "store_problems",
     "store_url",
     "test_data_dir",
 ]
