@@ -24,11 +24,32 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["PipelineLayout"]
+__all__ = ["OnDisk", "PipelineLayout"]
 
 _PRIVATE = ".headrace"
+
+
+@dataclass(frozen=True)
+class OnDisk:
+    """A folder found under a root where the layout puts an execution's files: a published
+    (or unpublished) output, its staging folder, or scratch space (``key`` is empty)."""
+
+    path: str
+    node_id: str
+    key: str
+    execution_id: int
+    kind: str  # "output", "staging" or "scratch"
+
+
+def _subfolders(path: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as entries:
+            return [e for e in entries if e.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,21 @@ class PipelineLayout:
 
     def tmp(self, execution_id: int) -> str:
         return os.path.join(self.root, ".tmp", str(execution_id))
+
+    def execution_folders(self, node_ids: set[str]) -> Iterator[OnDisk]:
+        """Every folder of the layout's shape that holds an execution's files, for the nodes
+        named (anything else under the root, a serving folder say, is not ours to judge)."""
+        for node_id in sorted(node_ids):
+            for key in _subfolders(os.path.join(self.root, node_id)):
+                for entry in _subfolders(key.path):
+                    name, staging = entry.name, entry.name.endswith(".staging")
+                    number = name[: -len(".staging")] if staging else name
+                    if number.isdigit():
+                        kind = "staging" if staging else "output"
+                        yield OnDisk(entry.path, node_id, key.name, int(number), kind)
+        for entry in _subfolders(os.path.join(self.root, ".tmp")):
+            if entry.name.isdigit():
+                yield OnDisk(entry.path, "", "", int(entry.name), "scratch")
 
     # Bookkeeping ---------------------------------------------------------------------------
 
