@@ -116,6 +116,7 @@ nox.options.sessions = [
     "compat",
     "conformance",
     "examples",
+    "distributed",
 ]
 
 
@@ -202,6 +203,19 @@ def examples(session: nox.Session) -> None:
     # The penguin pipeline also runs through Airflow, against the local runner.
     session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("pytest", "integration_tests/ml", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def distributed(session: nox.Session) -> None:
+    """Scale-out on real engines, every server on 127.0.0.1 and stopped at the end: Beam work
+    on the multi-process DirectRunner and in external SDK worker pools started from an empty
+    folder; nodes on Celery workers through Airflow; a local Flink cluster."""
+    args = ["-c", CONSTRAINTS]
+    for directory in PACKAGES.values():
+        args += ["-e", str(directory.relative_to(ROOT))]
+    session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
+    _compile_sources(session, list(PACKAGES.values()))
+    session.run("pytest", "-rs", "integration_tests/distributed", *session.posargs)
 
 
 @nox.session(python=PYTHON)
