@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
-from hrexec_components import MARKER_ENV, SLEEP_ENV
 from hrexec_util import (
     COMPLETE,
     FAILED,
@@ -19,15 +17,13 @@ from hrexec_util import (
     all_executions,
     as_json,
     assert_consistent,
-    cli_args,
-    cli_env,
     headrace,
+    killed_in_sleepy,
     node_executions,
     open_store,
     outputs_of,
     staging_dirs,
     status,
-    wait_for_file,
 )
 
 from headrace_core.metadata import MetadataStore
@@ -35,30 +31,10 @@ from headrace_core.metadata import MetadataStore
 PIPELINE = str(FIXTURES / "pipe_crash.py")
 
 
-def _killed_in_sleepy(tmp_path: Path, root: Path) -> subprocess.Popen[str]:
-    """A run of the crash pipeline SIGKILLed while its Sleepy node sleeps; reaped."""
-    marker = tmp_path / "sleepy-started"
-    proc = subprocess.Popen(
-        cli_args("run", PIPELINE, "--pipeline-root", str(root)),
-        env=cli_env(**{MARKER_ENV: str(marker), SLEEP_ENV: "120"}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_file(marker, proc)
-        # The executor runs in the runner's own process (in-process isolation).
-        assert int(marker.read_text()) == proc.pid
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=30)  # reap it: a zombie would still look alive
-    return proc
-
-
 @pytest.mark.parametrize("recovery", ["next run", "resume"])
 def test_sigkill_mid_executor_is_recovered_by_the_next_run(tmp_path: Path, recovery: str) -> None:
     root = tmp_path / "root"
-    proc = _killed_in_sleepy(tmp_path, root)
+    proc = killed_in_sleepy(tmp_path, root)
     assert proc.returncode == -signal.SIGKILL
 
     store = open_store(root)
@@ -109,7 +85,7 @@ def test_a_kill_between_rename_and_commit_leaves_nothing_at_final_paths(tmp_path
     """The staging folder renamed to its final path, then the runner killed before the
     COMPLETE commit: the next run recognises the folder as unpublished and removes it."""
     root = tmp_path / "root"
-    _killed_in_sleepy(tmp_path, root)
+    killed_in_sleepy(tmp_path, root)
     store = open_store(root)
     [orphan] = node_executions(store, "crash", "Sleepy")
     # Where the kill would have left it a moment later: renamed, never published.

@@ -7,31 +7,25 @@ On SQLite, and on MariaDB under ``--metadata-backend=mariadb``."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hrexec_components import MARKER_ENV, SLEEP_ENV
 from hrexec_util import (
-    FIXTURES,
     HELLO,
     LIVE,
     RUNNING,
     all_artifacts,
     all_executions,
     as_json,
-    cli_args,
-    cli_env,
     headrace,
+    killed_in_sleepy,
     node_executions,
     ok,
     open_store,
     outputs_of,
     run_executions,
     status,
-    wait_for_file,
 )
 
 from headrace_core.gc import apply_gc, plan_gc
@@ -159,19 +153,7 @@ def test_abandoned_folders_go_and_a_running_executions_stay(tmp_path: Path) -> N
         (folder / "part").write_text("x" * 100)
     # A run killed while its executor works: RUNNING, its staging folder is not abandoned
     # (the next run of that node reaps it), whatever gc thinks of the owner.
-    marker = tmp_path / "sleepy-started"
-    proc = subprocess.Popen(
-        cli_args("run", str(FIXTURES / "pipe_crash.py"), "--pipeline-root", str(root)),
-        env=cli_env(**{MARKER_ENV: str(marker), SLEEP_ENV: "120"}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_file(marker, proc)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=30)
+    killed_in_sleepy(tmp_path, root)
     [sleepy] = node_executions(open_store(root), "crash", "Sleepy")
     assert sleepy.last_known_state == RUNNING
     staging = root / "Sleepy" / "model" / f"{sleepy.id}.staging"
