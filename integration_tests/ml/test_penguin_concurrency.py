@@ -135,7 +135,7 @@ def _killed_run(root: Path, url: str | None, rng: random.Random, i: int, logs: P
     before = _markers(root)
     log = logs / f"chaos-{i}"
     proc = _start(root, url, isolation, log)
-    started, seen = time.monotonic(), None
+    started, seen, stuck = time.monotonic(), None, False
     while True:
         new = {p.parent.name for p in _markers(root) - before}
         if seen is None and target in new:
@@ -145,8 +145,9 @@ def _killed_run(root: Path, url: str | None, rng: random.Random, i: int, logs: P
         if proc.poll() is not None:
             err = log.with_suffix(".err").read_text(errors="replace")[-5000:]
             raise AssertionError(f"chaos run {i} exited {proc.returncode} before its kill:\n{err}")
-        if time.monotonic() - started > 600:
-            break  # killed below; the store is still checked
+        stuck = time.monotonic() - started > 600
+        if stuck:
+            break
         time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -158,6 +159,7 @@ def _killed_run(root: Path, url: str | None, rng: random.Random, i: int, logs: P
         except ProcessLookupError:
             break
         time.sleep(0.02)
+    assert not stuck, f"chaos run {i} never reached {target} in 600 s (see {log}.err)"
     print(
         f"chaos {i}: {isolation}, aimed at {target} +{offset:.1f} s, killed in "
         f"{sorted(new) or 'start-up'} after {time.monotonic() - started:.1f} s"
@@ -206,7 +208,13 @@ def test_penguin_kills_then_eight_runs_at_once(
 
     # (b) Eight runs at once.
     procs = [_start(root, url, ISOLATIONS[i % 2], logs / f"run-{i}") for i in range(RUNS)]
-    results = [_finished(p, logs / f"run-{i}") for i, p in enumerate(procs)]
+    try:
+        results = [_finished(p, logs / f"run-{i}") for i, p in enumerate(procs)]
+    except BaseException:
+        for p in procs:  # none outlives a failure here
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        raise
     t2 = time.monotonic()
     print(f"[{backend}] (b) {RUNS} concurrent runs: {t2 - t1:.1f} s")
     _check(store, root, settled=True)
