@@ -1,0 +1,333 @@
+"""A local Flink 1.18.1 cluster for the tests: assembled from PyPI, bound to 127.0.0.1.
+
+Flink's own binary distribution lives on Apache's mirrors; PyPI carries the same files in
+two source distributions: ``apache-flink`` (``deps/bin``, ``deps/conf``) and
+``apache-flink-libraries`` (``deps/lib`` with ``flink-dist``, ``deps/opt`` with the SQL
+client, and ``bash-java-utils.jar``, which the scripts use to read the configuration). They
+are downloaded once with pip into a cache folder outside the repository
+(``$HEADRACE_FLINK_CACHE``, else ``~/.cache/headrace/flink-1.18.1``), assembled into a
+Flink home there, and the tarballs removed; later runs reuse the home.
+
+A cluster is one JobManager and one TaskManager, each started in the foreground in its own
+process group (so stopping it kills the JVM and any child it started), with a configuration
+folder of its own (``FLINK_CONF_DIR``): the home is never written to after assembly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ENV_CACHE",
+    "FLINK_VERSION",
+    "FlinkCluster",
+    "FlinkUnavailableError",
+    "flink_cluster",
+    "flink_home",
+    "listening_addresses",
+]
+
+FLINK_VERSION = "1.18.1"
+ENV_CACHE = "HEADRACE_FLINK_CACHE"
+_DISTRIBUTIONS = ("apache-flink", "apache-flink-libraries")
+# What each source distribution contributes to the home (paths under its ``deps/``).
+_WANTED = {
+    "apache-flink": ("bin/", "conf/"),
+    "apache-flink-libraries": ("lib/", "opt/flink-sql-client", "bin/bash-java-utils.jar"),
+}
+_READY = ".headrace-complete"
+
+
+class FlinkUnavailableError(RuntimeError):
+    """Flink could not be obtained or started here; the message says what was missing."""
+
+
+def cache_folder() -> Path:
+    configured = os.environ.get(ENV_CACHE)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path.home() / ".cache" / "headrace" / f"flink-{FLINK_VERSION}"
+
+
+def _pip() -> list[str]:
+    """A pip to download with: this interpreter's, else the one on PATH (uv-built venvs have
+    none; CI's PATH has the tools venv's)."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "pip", "--version"], capture_output=True, check=False
+    )
+    if probe.returncode == 0:
+        return [sys.executable, "-m", "pip"]
+    for name in ("pip3", "pip"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    raise FlinkUnavailableError(
+        "no pip found to download Flink from PyPI (python -m pip, pip3, pip)"
+    )
+
+
+def _download(into: Path) -> dict[str, Path]:
+    into.mkdir(parents=True, exist_ok=True)
+    pins = [f"{name}=={FLINK_VERSION}" for name in _DISTRIBUTIONS]
+    command = [*_pip(), "download", "--quiet", "--no-deps", "--no-binary", ":all:"]
+    done = subprocess.run(
+        [*command, "--dest", str(into), *pins], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise FlinkUnavailableError(f"pip download {' '.join(pins)} failed:\n{done.stderr[-3000:]}")
+    found = {}
+    for name in _DISTRIBUTIONS:
+        path = into / f"{name}-{FLINK_VERSION}.tar.gz"
+        if not path.is_file():
+            raise FlinkUnavailableError(f"pip download left no {path.name} in {into}")
+        found[name] = path
+    return found
+
+
+def _extract(archive: Path, wanted: tuple[str, ...], home: Path) -> None:
+    prefix = f"{archive.name.removesuffix('.tar.gz')}/deps/"
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if not member.name.startswith(prefix):
+                continue
+            relative = member.name[len(prefix) :]
+            if not relative.startswith(wanted) or not (member.isfile() or member.isdir()):
+                continue
+            member.name = relative
+            tar.extract(member, home, filter="data")
+
+
+def flink_home() -> Path:
+    """The assembled Flink home in the cache folder; downloaded and assembled when absent."""
+    cache = cache_folder()
+    home = cache / "home"
+    if (home / _READY).is_file():
+        return home
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise FlinkUnavailableError(
+            "no java on PATH and JAVA_HOME unset: install Debian's openjdk-17-jre-headless"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".assemble-", dir=cache))
+    try:
+        archives = _download(work / "downloads")
+        staging = work / "home"
+        for name, archive in archives.items():
+            _extract(archive, _WANTED[name], staging)
+        (staging / "plugins").mkdir(exist_ok=True)
+        for script in (staging / "bin").iterdir():
+            script.chmod(0o755)
+        (staging / _READY).write_text(f"{FLINK_VERSION}\n")
+        shutil.rmtree(home, ignore_errors=True)  # an incomplete earlier assembly
+        with contextlib.suppress(OSError):  # a concurrent assembly got there first
+            staging.rename(home)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not (home / _READY).is_file():
+        raise FlinkUnavailableError(f"assembling Flink in {home} failed")
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _configuration(rpc_port: int, rest_port: int, tmp: Path, original: str) -> str:
+    # Flink's own JVM options line (module opens Java 17 needs) is kept; everything that
+    # listens is pinned to 127.0.0.1, and the memory sizes fit a small shared machine.
+    java_opts = next(
+        (line for line in original.splitlines() if line.startswith("env.java.opts.all:")), ""
+    )
+    settings = {
+        "jobmanager.rpc.address": "127.0.0.1",
+        "jobmanager.bind-host": "127.0.0.1",
+        "jobmanager.rpc.port": rpc_port,
+        "jobmanager.memory.process.size": "1024m",
+        "taskmanager.host": "127.0.0.1",
+        "taskmanager.bind-host": "127.0.0.1",
+        "taskmanager.memory.process.size": "1280m",
+        "taskmanager.numberOfTaskSlots": 2,
+        "parallelism.default": 1,
+        "rest.address": "127.0.0.1",
+        "rest.bind-address": "127.0.0.1",
+        "rest.port": rest_port,
+        "blob.server.port": 0,
+        "io.tmp.dirs": str(tmp),
+        "web.tmpdir": str(tmp),
+    }
+    return "\n".join([java_opts, *(f"{k}: {v}" for k, v in settings.items())]) + "\n"
+
+
+@dataclass
+class FlinkCluster:
+    home: Path
+    conf_dir: Path
+    log_dir: Path
+    rpc_port: int
+    rest_port: int
+    processes: list[subprocess.Popen[bytes]]
+
+    @property
+    def master(self) -> str:
+        """What Beam's ``--flink_master`` takes: the REST endpoint."""
+        return f"127.0.0.1:{self.rest_port}"
+
+    def rest(self, path: str, timeout: float = 5.0) -> object:
+        with urllib.request.urlopen(f"http://{self.master}{path}", timeout=timeout) as response:
+            return json.load(response)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "FLINK_CONF_DIR": str(self.conf_dir),
+            "FLINK_LOG_DIR": str(self.log_dir),
+        }
+
+    def logs(self, limit: int = 4000) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*")):
+            text = path.read_text(errors="replace")
+            parts.append(f"--- {path.name}\n{text[-limit:]}")
+        return "\n".join(parts)
+
+
+def _start(cluster: FlinkCluster, script: str) -> None:
+    log = open(cluster.log_dir / f"{script}.console", "wb")  # noqa: SIM115 - the child keeps it
+    with log:
+        process = subprocess.Popen(
+            [str(cluster.home / "bin" / f"{script}.sh"), "start-foreground"],
+            cwd=cluster.log_dir,
+            env=cluster.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    cluster.processes.append(process)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        # The group, not the process: a JVM's children (and a script's) go with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_for_taskmanager(cluster: FlinkCluster, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        for process in cluster.processes:
+            if process.poll() is not None:
+                raise FlinkUnavailableError(
+                    f"a Flink process exited with {process.returncode} while starting:\n"
+                    f"{cluster.logs()}"
+                )
+        try:
+            answer = cluster.rest("/taskmanagers", timeout=2)
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            last = repr(e)
+        else:
+            if isinstance(answer, dict) and answer.get("taskmanagers"):
+                return
+            last = repr(answer)
+        time.sleep(0.5)
+    raise FlinkUnavailableError(
+        f"no TaskManager registered with the JobManager at {cluster.master} within "
+        f"{timeout:.0f} s (last answer: {last}):\n{cluster.logs()}"
+    )
+
+
+@contextlib.contextmanager
+def flink_cluster(workdir: Path, timeout: float = 120.0) -> Iterator[FlinkCluster]:
+    """A running JobManager and TaskManager with a registered TaskManager; stopped on exit."""
+    home = flink_home()
+    conf_dir, log_dir, tmp = workdir / "conf", workdir / "log", workdir / "tmp"
+    for folder in (conf_dir, log_dir, tmp):
+        folder.mkdir(parents=True, exist_ok=True)
+    for name in os.listdir(home / "conf"):
+        if name.startswith(("log4j", "logback")):
+            shutil.copy(home / "conf" / name, conf_dir / name)
+    original = (home / "conf" / "flink-conf.yaml").read_text()
+    rpc_port, rest_port = free_port(), free_port()
+    (conf_dir / "flink-conf.yaml").write_text(_configuration(rpc_port, rest_port, tmp, original))
+    cluster = FlinkCluster(home, conf_dir, log_dir, rpc_port, rest_port, [])
+    try:
+        _start(cluster, "jobmanager")
+        _start(cluster, "taskmanager")
+        _wait_for_taskmanager(cluster, timeout)
+        yield cluster
+    finally:
+        _stop(cluster.processes)
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == pgid:
+                    pids.append(int(entry))
+    return pids
+
+
+def _decode(address: str) -> str:
+    host, port = address.split(":")
+    raw = bytes.fromhex(host)
+    if len(raw) == 4:
+        ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
+    else:  # four little-endian 32-bit words
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+        ip = socket.inet_ntop(socket.AF_INET6, words)
+    return f"{ip}:{int(port, 16)}"
+
+
+def listening_addresses(processes: list[subprocess.Popen[bytes]]) -> list[str]:
+    """``host:port`` of every TCP socket listening in these processes' groups (from /proc)."""
+    inodes: set[str] = set()
+    for process in processes:
+        for pid in _group_pids(process.pid):
+            inodes |= _socket_inodes(pid)
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    found.append(_decode(fields[1]))
+    return sorted(found)
