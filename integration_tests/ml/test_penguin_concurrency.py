@@ -42,6 +42,8 @@ pytest.importorskip("headrace_pusher", reason="needs every component package ins
 from headrace_core.metadata import ENV_METADATA, MetadataStore, custom, default_metadata_url
 from headrace_core.testing import store_problems
 
+pytestmark = pytest.mark.own_stores  # SQLite and MariaDB chosen here: not again in a MariaDB pass
+
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = "examples/penguin/pipeline.py"
 UP_TO_TRAINER = [
