@@ -79,12 +79,14 @@ def _compile_sources(session: nox.Session, directories: list[Path]) -> None:
     session.run("python", "-m", "compileall", "-q", "-j0", *sources, silent=True)
 
 
-def _airflow_python(session: nox.Session, major: int = 2) -> str:
+def _airflow_python(session: nox.Session, major: int = 2, flavour: str = "") -> str:
     """An Airflow environment apart from headrace's (Airflow 3 and ml-metadata 1.16 cannot
     share one; the DAG files headrace writes need neither headrace nor TensorFlow). Built once
-    per machine and rebuilt when its requirements file changes."""
-    requirements = ROOT / "packages" / "airflow" / "tests" / f"airflow{major}-requirements.txt"
-    venv = ROOT / ".nox" / f"_airflow{major}"
+    per machine and rebuilt when its requirements file changes; ``flavour`` "-celery" is the
+    one with the Celery executor (airflow2-celery-requirements.txt)."""
+    name = f"airflow{major}{flavour}"
+    requirements = ROOT / "packages" / "airflow" / "tests" / f"{name}-requirements.txt"
+    venv = ROOT / ".nox" / f"_{name}"
     stamp = venv / ".requirements"
     wanted = requirements.read_text()
     python = venv / "bin" / "python"
@@ -215,6 +217,7 @@ def distributed(session: nox.Session) -> None:
         args += ["-e", str(directory.relative_to(ROOT))]
     session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
     _compile_sources(session, list(PACKAGES.values()))
+    session.env["HEADRACE_AIRFLOW_CELERY_PYTHON"] = _airflow_python(session, 2, "-celery")
     session.run("pytest", "-rs", "integration_tests/distributed", *session.posargs)
 
 
