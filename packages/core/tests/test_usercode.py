@@ -99,6 +99,23 @@ def test_wheel_for_remote_workers(tmp_path: Path) -> None:
     assert with_user_code(local, fn) == local  # type: ignore[arg-type]
     assert not needs_extra_package(["--runner=PortableRunner", "--environment_type=LOOPBACK"])
     assert needs_extra_package(["--runner", "DataflowRunner"])
+    # PROCESS workers inherit PYTHONPATH only when a job server started here starts them.
+    process = ["--environment_type=PROCESS", "--environment_config={}"]
+    assert not needs_extra_package(["--runner=PortableRunner", "--job_endpoint=embed", *process])
+    assert not needs_extra_package(["--runner=FlinkRunner", *process])
+    assert not needs_extra_package(["--runner=FlinkRunner", "--flink_master=[local]", *process])
+    assert not needs_extra_package(
+        ["--runner=SparkRunner", "--spark_master_url=local[2]", *process]
+    )
+    for elsewhere in (
+        ["--runner=PortableRunner", "--job_endpoint=127.0.0.1:8099"],
+        ["--runner=FlinkRunner", "--flink_master=127.0.0.1:8081"],
+        ["--runner=FlinkRunner", "--flink_master", "flink:8081"],
+        ["--runner=FlinkRunner", "--flink_submit_uber_jar"],
+        ["--runner=SparkRunner", "--spark_master_url=spark://host:7077"],
+        ["--runner=SparkRunner", "--spark_submit_uber_jar", "--spark_rest_url=http://h:6066"],
+    ):
+        assert needs_extra_package([*elsewhere, *process]), elsewhere
     args = with_user_code(["--runner=FlinkRunner"], fn, fn)  # type: ignore[arg-type]
     [flag] = [a for a in args if a.startswith("--extra_package=")]
     wheel = Path(flag.partition("=")[2])

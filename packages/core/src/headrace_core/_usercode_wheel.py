@@ -20,7 +20,8 @@ __all__ = ["build_wheel", "needs_extra_package"]
 
 _VERSION = "0.0.0"
 _LOCAL_RUNNERS = {"", "directrunner", "bundlebaseddirectrunner", "switchingdirectrunner"}
-_INHERITING_ENVIRONMENTS = {"loopback", "process"}
+# Beam's FlinkRunner runs an embedded Flink inside the job server it starts for these.
+_LOCAL_FLINK_MASTERS = {"", "[local]", "[auto]"}
 
 
 def _option(args: Sequence[str], name: str) -> str | None:
@@ -33,13 +34,36 @@ def _option(args: Sequence[str], name: str) -> str | None:
     return value
 
 
+def _given(args: Sequence[str], name: str) -> bool:
+    return any(a == f"--{name}" or a.startswith(f"--{name}=") for a in args)
+
+
+def _process_workers_inherit(args: Sequence[str]) -> bool:
+    """Whether a ``PROCESS`` environment's workers are started by a job server this process
+    starts (an embedded one, or a runner's own with an in-process engine), so they inherit
+    its environment; a job server or cluster elsewhere starts them from its own."""
+    endpoint = _option(args, "job_endpoint")
+    if endpoint and endpoint != "embed":
+        return False
+    if _given(args, "flink_submit_uber_jar") or _given(args, "spark_submit_uber_jar"):
+        return False
+    if (_option(args, "flink_master") or "").strip() not in _LOCAL_FLINK_MASTERS:
+        return False
+    spark_master = _option(args, "spark_master_url")
+    return spark_master is None or spark_master.startswith("local")
+
+
 def needs_extra_package(beam_pipeline_args: Sequence[str]) -> bool:
     """Whether these arguments run Beam workers that cannot see this machine's ``PYTHONPATH``."""
     runner = (_option(beam_pipeline_args, "runner") or "").lower().rpartition(".")[2]
     if runner in _LOCAL_RUNNERS:
         return False
     environment = (_option(beam_pipeline_args, "environment_type") or "").lower()
-    return environment not in _INHERITING_ENVIRONMENTS
+    if environment == "loopback":  # the workers are threads of this process
+        return False
+    if environment == "process":
+        return not _process_workers_inherit(beam_pipeline_args)
+    return True
 
 
 def _record_hash(data: bytes) -> str:
