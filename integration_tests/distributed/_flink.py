@@ -40,6 +40,7 @@ __all__ = [
     "flink_cluster",
     "flink_home",
     "listening_addresses",
+    "run_sum_job",
 ]
 
 FLINK_VERSION = "1.18.1"
@@ -48,7 +49,7 @@ _DISTRIBUTIONS = ("apache-flink", "apache-flink-libraries")
 # What each source distribution contributes to the home (paths under its ``deps/``).
 _WANTED = {
     "apache-flink": ("bin/", "conf/"),
-    "apache-flink-libraries": ("lib/", "opt/flink-sql-client", "bin/bash-java-utils.jar"),
+    "apache-flink-libraries": ("lib/", "opt/", "bin/bash-java-utils.jar"),
 }
 _READY = ".headrace-complete"
 
@@ -169,6 +170,9 @@ def _configuration(rpc_port: int, rest_port: int, tmp: Path, original: str) -> s
         "rest.bind-address": "127.0.0.1",
         "rest.port": rest_port,
         "blob.server.port": 0,
+        # The TaskManager starts beside the JobManager and retries until it is up: every
+        # second, not every 10 s.
+        "cluster.registration.error-delay": 1000,  # ms
         "io.tmp.dirs": str(tmp),
         "web.tmpdir": str(tmp),
     }
@@ -237,7 +241,8 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
         process.wait()
 
 
-def _wait_for_taskmanager(cluster: FlinkCluster, timeout: float) -> None:
+def _wait_for(cluster: FlinkCluster, path: str, key: str, timeout: float) -> None:
+    """Until the REST API answers ``path`` with a non-empty ``key``."""
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
@@ -248,17 +253,17 @@ def _wait_for_taskmanager(cluster: FlinkCluster, timeout: float) -> None:
                     f"{cluster.logs()}"
                 )
         try:
-            answer = cluster.rest("/taskmanagers", timeout=2)
+            answer = cluster.rest(path, timeout=2)
         except (urllib.error.URLError, OSError, ValueError) as e:
             last = repr(e)
         else:
-            if isinstance(answer, dict) and answer.get("taskmanagers"):
+            if isinstance(answer, dict) and answer.get(key):
                 return
             last = repr(answer)
         time.sleep(0.5)
     raise FlinkUnavailableError(
-        f"no TaskManager registered with the JobManager at {cluster.master} within "
-        f"{timeout:.0f} s (last answer: {last}):\n{cluster.logs()}"
+        f"the JobManager at {cluster.master} gave no {key} at {path} within {timeout:.0f} s "
+        f"(last answer: {last}):\n{cluster.logs()}"
     )
 
 
@@ -279,7 +284,7 @@ def flink_cluster(workdir: Path, timeout: float = 120.0) -> Iterator[FlinkCluste
     try:
         _start(cluster, "jobmanager")
         _start(cluster, "taskmanager")
-        _wait_for_taskmanager(cluster, timeout)
+        _wait_for(cluster, "/taskmanagers", "taskmanagers", timeout)
         yield cluster
     finally:
         _stop(cluster.processes)
@@ -331,3 +336,65 @@ def listening_addresses(processes: list[subprocess.Popen[bytes]]) -> list[str]:
                 if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
                     found.append(_decode(fields[1]))
     return sorted(found)
+
+
+# Flink SQL through Flink's Java API, submitted to the cluster's REST endpoint: the planner's
+# generated operators are compiled and run on the TaskManager, so no job jar is needed (the
+# PyPI packages carry no example jars, and the SQL client lacks the gateway jar). Run in
+# Java's source-file mode (JEP 330), which Debian's openjdk-17-jre-headless supports.
+_SUM_JOB = """
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
+
+public class SumJob {
+  public static void main(String[] args) throws Exception {
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createRemoteEnvironment(args[0], Integer.parseInt(args[1]));
+    env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+    StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+    tables.getConfig().set("pipeline.name", args[2]);
+    tables.executeSql("CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'datagen', "
+        + "'number-of-rows' = '" + args[3] + "', 'fields.n.kind' = 'sequence', "
+        + "'fields.n.start' = '1', 'fields.n.end' = '" + args[3] + "')");
+    try (CloseableIterator<Row> rows =
+        tables.executeSql("SELECT COUNT(*), SUM(n) FROM numbers").collect()) {
+      while (rows.hasNext()) {
+        Row row = rows.next();
+        System.out.println("RESULT " + row.getField(0) + " " + row.getField(1));
+      }
+    }
+  }
+}
+"""
+
+
+def run_sum_job(cluster: FlinkCluster, workdir: Path, name: str, rows: int) -> tuple[int, int]:
+    """``COUNT(*)`` and ``SUM(n)`` over ``n = 1..rows``, computed by a job on ``cluster``."""
+    source = workdir / "SumJob.java"
+    source.write_text(_SUM_JOB)
+    classpath = os.pathsep.join(str(p) for p in sorted((cluster.home / "lib").glob("*.jar")))
+    command = ["java", "-cp", classpath, str(source), "127.0.0.1", str(cluster.rest_port)]
+    process = subprocess.Popen(
+        [*command, name, str(rows)],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        output = ""
+    finally:
+        _stop([process])  # type: ignore[list-item]
+    results = [line.split() for line in output.splitlines() if line.startswith("RESULT ")]
+    if process.returncode != 0 or len(results) != 1:
+        raise AssertionError(
+            f"the Flink SQL job {name!r} exited {process.returncode}:\n{output[-4000:]}\n"
+            f"{cluster.logs()}"
+        )
+    return int(results[0][1]), int(results[0][2])
