@@ -187,6 +187,7 @@ class FlinkCluster:
     rpc_port: int
     rest_port: int
     processes: list[subprocess.Popen[bytes]]
+    _ready: bool = False
 
     @property
     def master(self) -> str:
@@ -203,6 +204,12 @@ class FlinkCluster:
             "FLINK_CONF_DIR": str(self.conf_dir),
             "FLINK_LOG_DIR": str(self.log_dir),
         }
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the JobManager reports a registered TaskManager (once per cluster)."""
+        if not self._ready:
+            _wait_for(self, "/taskmanagers", "taskmanagers", timeout)
+            self._ready = True
 
     def logs(self, limit: int = 4000) -> str:
         parts = []
@@ -268,8 +275,12 @@ def _wait_for(cluster: FlinkCluster, path: str, key: str, timeout: float) -> Non
 
 
 @contextlib.contextmanager
-def flink_cluster(workdir: Path, timeout: float = 120.0) -> Iterator[FlinkCluster]:
-    """A running JobManager and TaskManager with a registered TaskManager; stopped on exit."""
+def flink_cluster(
+    workdir: Path, timeout: float = 120.0, wait: bool = True
+) -> Iterator[FlinkCluster]:
+    """A running JobManager and TaskManager, stopped on exit; with ``wait``, the TaskManager
+    registered before it is yielded (else call :meth:`FlinkCluster.wait_ready` when needed:
+    the JVMs start meanwhile)."""
     home = flink_home()
     conf_dir, log_dir, tmp = workdir / "conf", workdir / "log", workdir / "tmp"
     for folder in (conf_dir, log_dir, tmp):
@@ -284,7 +295,8 @@ def flink_cluster(workdir: Path, timeout: float = 120.0) -> Iterator[FlinkCluste
     try:
         _start(cluster, "jobmanager")
         _start(cluster, "taskmanager")
-        _wait_for(cluster, "/taskmanagers", "taskmanagers", timeout)
+        if wait:
+            cluster.wait_ready(timeout)
         yield cluster
     finally:
         _stop(cluster.processes)
@@ -376,7 +388,9 @@ def run_sum_job(cluster: FlinkCluster, workdir: Path, name: str, rows: int) -> t
     source = workdir / "SumJob.java"
     source.write_text(_SUM_JOB)
     classpath = os.pathsep.join(str(p) for p in sorted((cluster.home / "lib").glob("*.jar")))
-    command = ["java", "-cp", classpath, str(source), "127.0.0.1", str(cluster.rest_port)]
+    # C1 only: a short-lived client spends most of its time compiling (JIT and javac).
+    java = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classpath]
+    command = [*java, str(source), "127.0.0.1", str(cluster.rest_port)]
     process = subprocess.Popen(
         [*command, name, str(rows)],
         cwd=workdir,
