@@ -477,8 +477,9 @@ class CeleryAirflow:
 
     def task_tries(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every try of every task of a DAG run: task_id, try_number, state, hostname (the
-        worker), earlier tries from Airflow's task instance history included."""
-        columns = "task_id, try_number, state, hostname"
+        worker), queued_dttm, start_date, end_date (UTC, "YYYY-MM-DD HH:MM:SS.ffffff"),
+        earlier tries from Airflow's task instance history included."""
+        columns = "task_id, try_number, state, hostname, queued_dttm, start_date, end_date"
         where = "WHERE dag_id = %s AND run_id = %s"
         rows = self.sql(f"SELECT {columns} FROM task_instance_history {where}", dag_id, run_id)
         rows += self.sql(f"SELECT {columns} FROM task_instance {where}", dag_id, run_id)
@@ -495,7 +496,11 @@ class CeleryAirflow:
         return "\n".join(found)
 
     def describe(self, dag_id: str, run_id: str) -> str:
-        """The tasks' tries and the services' last lines, for a failure message."""
-        lines = [json.dumps(t, sort_keys=True) for t in self.task_tries(dag_id, run_id)]
+        """The tasks' tries, the logs of those that did not succeed and the services' last
+        lines, for a failure message."""
+        tries = self.task_tries(dag_id, run_id)
+        lines = [json.dumps(t, sort_keys=True) for t in tries]
+        failed = {t["task_id"] for t in tries if t["state"] not in ("success", "skipped")}
+        lines += [self.task_log(dag_id, run_id, task_id) for task_id in sorted(failed)]
         lines += [f"--- {s.name} (exit {s.process.poll()})\n{s.tail(25)}" for s in self.services()]
         return "\n".join(lines)

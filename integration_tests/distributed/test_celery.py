@@ -19,7 +19,11 @@ fully cached; the Pusher is skipped by its condition in every run.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -55,7 +59,6 @@ for folder in (HERE, INTEGRATION):
         sys.path.insert(0, str(folder))
 
 from _celery import CeleryAirflow, celery_unavailable, listening_addresses  # noqa: E402
-from conformance.drivers import local_in_process  # noqa: E402
 from conformance.snapshot import run_snapshot, without  # noqa: E402
 
 pytestmark = pytest.mark.own_stores
@@ -119,6 +122,13 @@ class Penguin:
 
 
 @dataclass
+class LocalRun:
+    root: Path
+    started: float
+    process: subprocess.Popen[str]
+
+
+@dataclass
 class DagRun:
     run_id: str
     state: str
@@ -176,7 +186,7 @@ def penguin(tmp_path_factory: pytest.TempPathFactory) -> Penguin:
 
 @pytest.fixture(scope="module")
 def deployment(
-    penguin: Penguin, tmp_path_factory: pytest.TempPathFactory
+    penguin: Penguin, local_run: LocalRun, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CeleryAirflow]:
     server = os.environ["HEADRACE_TEST_MYSQL"].strip()
     airflow = CeleryAirflow(
@@ -251,19 +261,57 @@ def first_run(penguin: Penguin, deployment: CeleryAirflow) -> DagRun:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], float]:
-    """The local runner's run of the same pipeline (SQLite), as a snapshot, and its time."""
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    """The local runner's run of the same pipeline (in-process, SQLite), as the conformance
+    suite's ``local_in_process`` driver runs it, but started in the background: it shares the
+    two cores with the deployment, whose processes mostly wait on each other."""
     _unavailable()
     base = tmp_path_factory.mktemp("celery-local")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in {**PENGUIN_ENV, "PENGUIN_ROOT": str(base / "root")}.items():
-            patch.setenv(key, value)
-        (base / "work").mkdir()
-        began = time.monotonic()
-        outcome = local_in_process.run_pipeline(PIPELINE, base / "root", base / "work")
-        seconds = time.monotonic() - began
-        assert outcome.succeeded, outcome.log[-5000:]
-        return run_snapshot(base / "root", "penguin", outcome.run_id), seconds
+    (base / "work").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "HEADRACE_METADATA"}
+    env.update(PENGUIN_ENV, PENGUIN_ROOT=str(base / "root"))
+    run = LocalRun(
+        base / "root",
+        time.monotonic(),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "headrace_core.cli",
+                "run",
+                str(PIPELINE),
+                "--json",
+                "--isolation",
+                "in-process",
+            ],
+            cwd=base / "work",
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ),
+    )
+    try:
+        yield run
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.process.pid, signal.SIGKILL)
+        run.process.communicate()
+
+
+@pytest.fixture(scope="module")
+def reference(local_run: LocalRun) -> tuple[dict[str, Any], float]:
+    """What the local run left, as a snapshot, and how long it took."""
+    out, err = local_run.process.communicate(timeout=900)
+    seconds = time.monotonic() - local_run.started
+    log = f"exit {local_run.process.returncode}\n{out[-3000:]}\n{err[-5000:]}"
+    try:
+        result = json.loads(out)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"headrace run printed no JSON result:\n{log}") from e
+    assert local_run.process.returncode == 0 and result["succeeded"], log
+    return run_snapshot(local_run.root, "penguin", result["run_id"]), seconds
 
 
 def _comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -274,11 +322,32 @@ def _comparable(snapshot: dict[str, Any]) -> dict[str, Any]:
     return snapshot
 
 
+def _timeline(run: DagRun) -> str:
+    """Each try, in start order: task@worker, seconds queued, seconds running."""
+
+    def at(value: Any) -> datetime.datetime | None:
+        return datetime.datetime.fromisoformat(str(value)) if value else None
+
+    parts = []
+    for t in sorted(run.tries, key=lambda t: str(t["start_date"])):
+        queued, start, end = at(t["queued_dttm"]), at(t["start_date"]), at(t["end_date"])
+        waited = f"{(start - queued).total_seconds():.0f}" if start and queued else "?"
+        took = f"{(end - start).total_seconds():.0f}" if end and start else "?"
+        parts.append(f"{t['task_id']}#{t['try_number']}@{t['hostname']} q{waited} r{took}")
+    return "; ".join(parts)
+
+
 def _node_tries(run: DagRun) -> list[dict[str, Any]]:
     return [t for t in run.tries if t["task_id"] != FINISH_TASK]
 
 
-def test_the_deployment_listens_on_loopback_only(deployment: CeleryAirflow) -> None:
+def test_the_deployment_listens_on_loopback_only(
+    deployment: CeleryAirflow, measurement: Callable[[str], None]
+) -> None:
+    measurement(
+        "celery: deployment start-up "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in deployment.startup_seconds.items())
+    )
     addresses = listening_addresses(deployment.pids())
     assert addresses, "Redis is not listening"
     assert {a.rsplit(":", 1)[0] for a in addresses} == {"127.0.0.1"}, addresses
@@ -300,12 +369,14 @@ def test_nodes_ran_on_several_workers_and_the_killed_node_once(
         names = sorted(n for n, t in finals.items() if t["hostname"] == worker)
         measurement(f"celery: {worker} ran {per_worker[worker]} nodes: {', '.join(names)}")
     measurement(f"celery: {'; '.join(first_run.notes)}")
+    measurement(f"celery: first DAG run, tries (q: s queued, r: s running): {_timeline(first_run)}")
     assert set(per_worker) <= set(WORKERS), per_worker
     assert len(per_worker) > 1, f"every node ran on one worker: {per_worker}"
 
     # The killed try, then the retry that ran it to the end.
+    # (Airflow 2.10+ may count a try when it schedules a task: compare order, not numbers.)
     trainer = [t for t in tries if t["task_id"] == KILLED_NODE]
-    assert [t["try_number"] for t in trainer] == [1, 2], trainer
+    assert len(trainer) == 2, trainer
     assert trainer[0]["hostname"] == first_run.killed_worker
     assert trainer[0]["state"] == "failed" and trainer[1]["state"] == "success", trainer
     assert not Path(f"/proc/{first_run.killed_pid}").exists(), "the killed node lives on"
@@ -369,6 +440,7 @@ def test_a_second_dag_run_is_fully_cached(
         f"celery: the cached DAG run took {second.seconds:.0f} s; nodes per worker: "
         + ", ".join(f"{w} {per_worker[w]}" for w in WORKERS)
     )
+    measurement(f"celery: cached DAG run, tries: {_timeline(second)}")
     store = penguin.store()
     ctx = store.get_context(RUN_CONTEXT, run_context_name("penguin", second.run_id))
     assert ctx is not None
