@@ -187,6 +187,13 @@ def test_flink_arguments_and_staging(
     fn = load_preprocessing_fn(str(PENGUIN / "penguin_utils.py"), None)
     code = user_code_of(fn)
     assert code is not None
+    # Every environment whose workers the cluster starts gets the wheel; LOOPBACK's workers
+    # are threads of the submitting process.
+    from headrace_core.usercode import with_user_code
+
+    for environment, shipped in [("DOCKER", True), ("PROCESS", True), ("LOOPBACK", False)]:
+        args = with_user_code(_flink_args(cluster, environment), fn)
+        assert any(a.startswith("--extra_package=") for a in args) == shipped, environment
     site, empty = tmp_path / "worker-site", tmp_path / "worker-cwd"
     empty.mkdir()
     with zipfile.ZipFile(staged[wheel.name]) as z:
