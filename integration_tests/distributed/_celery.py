@@ -247,6 +247,11 @@ class CeleryAirflow:
                 # A dead worker's task is the scheduler's to fail and retry, never redelivered.
                 "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "86400",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                # A hop from one task to the next: about 2.5 s instead of 5-6 (measured here
+                # on a 6-task chain of no-op tasks): the scheduler, not each finished task,
+                # schedules what comes next, and it waits less between idle loops.
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+                "AIRFLOW__SCHEDULER__SCHEDULE_AFTER_TASK_EXECUTION": "False",
                 "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "2",
                 "AIRFLOW__SCHEDULER__LOCAL_TASK_JOB_HEARTBEAT_SEC": "2",
                 "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": str(self.zombie_threshold),
