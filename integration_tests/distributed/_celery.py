@@ -42,6 +42,10 @@ __all__ = [
 ENV_CELERY_PYTHON = "HEADRACE_AIRFLOW_CELERY_PYTHON"
 
 _WORKER_ENV = "HRCELERY_WORKER_NAME"
+# A throw-away broker: loopback only, no persistence.
+_REDIS_FLAGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
+# One task at a time; no log server (it would listen on every interface); no start-up chatter.
+_WORKER = ("--concurrency", "1", "--skip-serve-logs", "--without-mingle", "--without-gossip")
 # On each process's sys.path through AIRFLOW_HOME/config: Airflow's hostname for a worker is
 # its Celery hostname; for anything else, the usual one.
 _HOSTNAME_MODULE = f'''
@@ -53,18 +57,19 @@ def hostname():
 '''
 
 # Run with the Airflow interpreter (PyMySQL, no Airflow import: a tenth of a second):
-# argv = url, statement, JSON parameters; prints the rows as one JSON list.
+# the URL in the environment (a password stays off command lines), argv = statement, JSON
+# parameters; prints the rows as one JSON list.
 _SQL_SCRIPT = r"""
-import json, sys, urllib.parse
+import json, os, sys, urllib.parse
 import pymysql
-url = urllib.parse.urlparse(sys.argv[1])
+url = urllib.parse.urlparse(os.environ["HRCELERY_SQL_URL"])
 connection = pymysql.connect(
     host=url.hostname, port=url.port or 3306, user=urllib.parse.unquote(url.username or ""),
     password=urllib.parse.unquote(url.password or ""), database=url.path.lstrip("/") or None,
     cursorclass=pymysql.cursors.DictCursor, autocommit=True,
 )
 with connection.cursor() as cursor:
-    cursor.execute(sys.argv[2], json.loads(sys.argv[3]) or None)
+    cursor.execute(sys.argv[1], json.loads(sys.argv[2]) or None)
     rows = cursor.fetchall() if cursor.description else []
 print(json.dumps(list(rows), default=str))
 """
@@ -92,30 +97,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses; the fields follow the last ")".
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
 def _tree(pid: int) -> list[int]:
-    """``pid`` and every process descended from it."""
-    children = _children()
+    """``pid`` and every process descended from it (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as f:
+            # The command name may hold spaces and parentheses; the fields follow the last ")".
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
     found, todo = [], [pid]
     while todo:
-        current = todo.pop()
-        found.append(current)
-        todo += children.get(current, [])
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
     return found
 
 
@@ -295,7 +288,8 @@ class CeleryAirflow:
     def sql(self, statement: str, *params: Any, database: bool = True) -> list[dict[str, Any]]:
         url = self.database_url if database else self.server
         proc = subprocess.run(
-            [self.python, "-c", _SQL_SCRIPT, url, statement, json.dumps(list(params))],
+            [self.python, "-c", _SQL_SCRIPT, statement, json.dumps(list(params))],
+            env={**os.environ, "HRCELERY_SQL_URL": url},
             capture_output=True,
             text=True,
             timeout=60,
@@ -343,20 +337,11 @@ class CeleryAirflow:
             "redis",
             [
                 "redis-server",
-                "--bind",
-                "127.0.0.1",
+                *_REDIS_FLAGS,
                 "--port",
                 str(self._redis_port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
                 "--dir",
                 str(redis_dir),
-                "--protected-mode",
-                "yes",
-                "--daemonize",
-                "no",
             ],
             redis_dir,
             {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
@@ -401,20 +386,7 @@ class CeleryAirflow:
         home = self._home(name)
         worker = self._spawn(
             name,
-            [
-                self.python,
-                "-m",
-                "airflow",
-                "celery",
-                "worker",
-                "--celery-hostname",
-                name,
-                "--concurrency",
-                "1",
-                "--skip-serve-logs",
-                "--without-mingle",
-                "--without-gossip",
-            ],
+            [self.python, "-m", "airflow", "celery", "worker", "--celery-hostname", name, *_WORKER],
             home,
             self.env(home, {_WORKER_ENV: name}),
         )

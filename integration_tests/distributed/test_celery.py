@@ -151,28 +151,18 @@ def penguin(tmp_path_factory: pytest.TempPathFactory) -> Penguin:
         env={**PENGUIN_ENV, "PENGUIN_ROOT": str(shared / "penguin-root")},
     )
     setup.dags.mkdir(parents=True)
+    options = {
+        "dag_id": DAG_ID,
+        "python": sys.executable,  # the pipeline's environment, the same on every worker
+        "metadata": setup.metadata,
+        "retries": 1,
+        "retry_delay_seconds": 1,
+    }
+    argv = [sys.executable, "-m", "headrace_core.cli", "compile", str(PIPELINE)]
+    argv += ["--target", "airflow", "-o", str(setup.dags / "penguin_dag.py")]
+    argv += [part for k, v in options.items() for part in ("--option", f"{k}={v}")]
     compiled = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "headrace_core.cli",
-            "compile",
-            str(PIPELINE),
-            "--target",
-            "airflow",
-            "-o",
-            str(setup.dags / "penguin_dag.py"),
-            "--option",
-            f"dag_id={DAG_ID}",
-            "--option",
-            f"python={sys.executable}",
-            "--option",
-            f"metadata={setup.metadata}",
-            "--option",
-            "retries=1",
-            "--option",
-            "retry_delay_seconds=1",
-        ],
+        argv,
         env={**os.environ, **setup.env},
         capture_output=True,
         text=True,
@@ -195,6 +185,7 @@ def deployment(
         server=server,
         dags_folder=penguin.dags,
     )
+    # (local_run: the reference run is started first, and goes on meanwhile.)
     try:
         airflow.start(WORKERS)
         airflow.wait_for_dag(DAG_ID)
