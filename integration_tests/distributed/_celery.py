@@ -172,7 +172,9 @@ class Service:
         each task in a process group of its own, and a node in another, so only this is what
         a machine that died does to them. Returns the groups signalled."""
         groups = _groups(_tree(self.process.pid)) | {self.process.pid}
-        for group in groups:
+        # Its own group first: a task's supervisor that outlived its task would record the
+        # failure itself, which no dead machine does.
+        for group in sorted(groups, key=lambda g: g != self.process.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(group, sig)
         return groups
