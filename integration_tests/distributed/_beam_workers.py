@@ -53,10 +53,12 @@ _add = _s._Server.add_insecure_port
 _s._Server.add_insecure_port = lambda self, a: _add(self, a.replace("[::]", "127.0.0.1", 1))
 """
 
+# A pool outlives no test process, even one killed outright (Linux: PR_SET_PDEATHSIG).
 _POOL = (
     _LOOPBACK
     + """
-import sys
+import ctypes, signal, sys
+ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 from apache_beam.runners.worker import worker_pool_main
 worker_pool_main.main(sys.argv[1:])
 """
@@ -229,13 +231,13 @@ def bind_loopback() -> Iterator[None]:
     add = server._Server.add_insecure_port
 
     def loopback(self: Any, address: str) -> int:
-        return add(self, address.replace("[::]", "127.0.0.1", 1))
+        return int(add(self, address.replace("[::]", "127.0.0.1", 1)))
 
-    server._Server.add_insecure_port = loopback  # type: ignore[method-assign]
+    server._Server.add_insecure_port = loopback
     try:
         yield
     finally:
-        server._Server.add_insecure_port = add  # type: ignore[method-assign]
+        server._Server.add_insecure_port = add
 
 
 class ChildWorkers:
@@ -381,5 +383,8 @@ def _boot(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # ends with its pool (kept across exec)
     exec(compile(_LOOPBACK, "<loopback>", "exec"))
     _boot(sys.argv[1:])
