@@ -370,6 +370,14 @@ def test_nodes_ran_on_several_workers_and_the_killed_node_once(
     assert len(trainer) == 2, trainer
     assert trainer[0]["hostname"] == first_run.killed_worker
     assert trainer[0]["state"] == "failed" and trainer[1]["state"] == "success", trainer
+    # Failed by the scheduler, as a task whose worker went silent (Airflow 2's "zombie").
+    assert deployment.scheduler is not None
+    zombies = [
+        line
+        for line in deployment.scheduler.log.read_text(errors="replace").splitlines()
+        if "Detected zombie job" in line
+    ]
+    assert any(f"'Task Id': '{KILLED_NODE}'" in line for line in zombies), zombies
     assert not Path(f"/proc/{first_run.killed_pid}").exists(), "the killed node lives on"
 
     store = penguin.store()
