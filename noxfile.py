@@ -168,6 +168,7 @@ def integration(session: nox.Session) -> None:
         "tools/tests",
         "--ignore=integration_tests/ml",
         "--ignore=integration_tests/conformance",
+        "--ignore=integration_tests/distributed",
         *session.posargs,
     )
 

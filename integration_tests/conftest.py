@@ -23,6 +23,10 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
+# Test modules import the helpers beside this file (conformance, penguin_example) by name;
+# under --import-mode=importlib pytest puts no test folder on sys.path itself.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 PIPELINE_FILE = HERE / "pipelines" / "embedding_pipeline.py"
 
 EXAMPLE_DIST = "headrace-example-plugin"

@@ -39,22 +39,14 @@ import pytest
 pytest.importorskip("headrace_evaluator", reason="needs every component package installed")
 pytest.importorskip("headrace_pusher", reason="needs every component package installed")
 
+from penguin_example import PIPELINE, RESOLVER, UP_TO_TRAINER
+
 from headrace_core.metadata import ENV_METADATA, MetadataStore, custom, default_metadata_url
 from headrace_core.testing import store_problems
 
 pytestmark = pytest.mark.own_stores  # SQLite and MariaDB chosen here: not again in a MariaDB pass
 
 REPO = Path(__file__).resolve().parents[2]
-PIPELINE = "examples/penguin/pipeline.py"
-UP_TO_TRAINER = [
-    "CsvExampleGen",
-    "StatisticsGen",
-    "SchemaGen",
-    "ExampleValidator",
-    "Transform",
-    "Trainer",
-]
-RESOLVER = "latest_blessed_model_resolver"
 # The nodes that take seconds of work; kills are aimed into them.
 TARGETS = ["CsvExampleGen", "StatisticsGen", "Transform", "Trainer"]
 KILLS = 3

@@ -26,21 +26,11 @@ import pytest
 pytest.importorskip("headrace_evaluator", reason="needs every component package installed")
 pytest.importorskip("headrace_pusher", reason="needs every component package installed")
 
+from penguin_example import DATA, NODES, PIPELINE, RESOLVER, UP_TO_TRAINER
+
 from headrace_core.metadata import MetadataStore, custom, default_metadata_url
 
 REPO = Path(__file__).resolve().parents[2]
-PIPELINE = "examples/penguin/pipeline.py"
-DATA = REPO / "examples" / "penguin" / "data" / "penguins_processed.csv"
-UP_TO_TRAINER = [
-    "CsvExampleGen",
-    "StatisticsGen",
-    "SchemaGen",
-    "ExampleValidator",
-    "Transform",
-    "Trainer",
-]
-RESOLVER = "latest_blessed_model_resolver"
-NODES = [*UP_TO_TRAINER, RESOLVER, "Evaluator", "Pusher"]
 # MLMD execution states.
 COMPLETE, CACHED = 3, 5
 
