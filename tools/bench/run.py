@@ -3,6 +3,7 @@
 nox -s bench                 # all benchmarks
 nox -s bench -- startup      # only the named groups
 nox -s bench -- runner history   # the runner in one process; cached reruns against history
+nox -s bench -- beam_workers     # taxi's Beam part on 1,000,000 rows, 1 vs 2 Beam workers
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench-results"
 WORKER = Path(__file__).resolve().parent / "pipeline_worker.py"
 DATA_WORKER = Path(__file__).resolve().parent / "data_worker.py"
+BEAM_WORKERS_WORKER = Path(__file__).resolve().parent / "beam_workers_worker.py"
 
 RUNNER_NODES = 50
 RUNNER_ROUNDS = 2  # worker processes per shape, alternating chain and grid
@@ -684,6 +686,49 @@ def data_bench() -> list[Row]:
                     "",
                 ),
             ]
+    return rows
+
+
+@group("beam_workers")
+def beam_workers_bench() -> list[Row]:
+    """The taxi pipeline's Beam part (CsvExampleGen -> StatisticsGen -> SchemaGen -> Transform)
+    on the synthetic taxi-like CSV, with the multi-process DirectRunner and 1 vs 2 Beam worker
+    processes (tools/bench/beam_workers_worker.py), each in a fresh process, run once: it is
+    heavy (minutes per side)."""
+    source = DATA / "chicago_taxi" / "data.csv"
+    if not source.exists():
+        raise FileNotFoundError(f"{source} is missing (set HEADRACE_TEST_DATA)")
+    csv_dir = _synthetic_csv(source, SYNTHETIC_ROWS)
+    found: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in (1, 2):
+            print(f"  {workers} Beam worker(s) ...", flush=True)
+            start = time.perf_counter()
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    str(BEAM_WORKERS_WORKER),
+                    str(workers),
+                    str(csv_dir),
+                    str(Path(tmp) / f"workers-{workers}"),
+                ],
+                check=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            found[workers] = json.loads(out.stdout.strip().splitlines()[-1])
+            found[workers]["process"] = time.perf_counter() - start
+    rows: list[Row] = []
+    label = f"taxi-like {SYNTHETIC_ROWS:,} rows, ExampleGen+StatisticsGen+Transform"
+    for workers, data in found.items():
+        nodes = ", ".join(f"{n} {d:.0f} s" for n, d in data["nodes"].items() if d >= 0.5)
+        rows += [
+            (f"{label}, {workers} worker(s): data work", data["work"], "s", nodes),
+            (f"{label}, {workers} worker(s): whole process", data["process"], "s", ""),
+        ]
+    speedup = found[1]["work"] / found[2]["work"]
+    rows.append((f"{label}: speed-up 2 vs 1 workers, data work", speedup, "x", "2 cores"))
     return rows
 
 
