@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,18 @@ def _uri(result: RunResult, node: str, output: str) -> Path:
 
 
 # Fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_pythonpath() -> Iterator[None]:
+    """The user-code loader puts the examples' folders on this process's PYTHONPATH (for
+    the multi-process workers); later test files' processes must not inherit them."""
+    saved = os.environ.get("PYTHONPATH")
+    yield
+    if saved is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = saved
 
 
 @pytest.fixture(scope="module")
