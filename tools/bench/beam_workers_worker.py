@@ -54,10 +54,18 @@ def main(workers: int, csv_dir: str, work: str) -> dict[str, object]:
     done = time.perf_counter()
     if not result.succeeded:
         raise RuntimeError(f"the pipeline failed: {result.to_json()}")
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    examples = {}
+    [statistics] = result.results["StatisticsGen"].outputs["statistics"]
+    for path in sorted(Path(statistics.uri).glob("Split-*/FeatureStats.pb")):
+        stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(path.read_bytes())
+        examples[path.parent.name] = sum(d.num_examples for d in stats.datasets)
     return {
         "imports": imported - start,
         "work": done - imported,
         "nodes": {n: r.duration for n, r in result.results.items()},
+        "examples": examples,
     }
 
 

@@ -719,6 +719,9 @@ def beam_workers_bench() -> list[Row]:
             )
             found[workers] = json.loads(out.stdout.strip().splitlines()[-1])
             found[workers]["process"] = time.perf_counter() - start
+            counted = sum(found[workers]["examples"].values())
+            if counted != SYNTHETIC_ROWS:
+                raise RuntimeError(f"{workers} worker(s): statistics count {counted} rows")
     rows: list[Row] = []
     label = f"taxi-like {SYNTHETIC_ROWS:,} rows, ExampleGen+StatisticsGen+Transform"
     for workers, data in found.items():
