@@ -235,6 +235,8 @@ def bench(session: nox.Session) -> None:
     _compile_sources(session, list(PACKAGES.values()))
     if not session.posargs or "orchestrators" in session.posargs:
         session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
+    if not session.posargs or "celery" in session.posargs:
+        session.env["HEADRACE_AIRFLOW_CELERY_PYTHON"] = _airflow_python(session, 2, "-celery")
     session.run("python", "tools/bench/run.py", *session.posargs)
 
 

@@ -4,6 +4,7 @@ nox -s bench                 # all benchmarks
 nox -s bench -- startup      # only the named groups
 nox -s bench -- runner history   # the runner in one process; cached reruns against history
 nox -s bench -- beam_workers     # taxi's Beam part on 1,000,000 rows, 1 vs 2 Beam workers
+nox -s bench -- celery           # penguin through Celery on 2 workers vs the local runner
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ RESULTS = ROOT / "bench-results"
 WORKER = Path(__file__).resolve().parent / "pipeline_worker.py"
 DATA_WORKER = Path(__file__).resolve().parent / "data_worker.py"
 BEAM_WORKERS_WORKER = Path(__file__).resolve().parent / "beam_workers_worker.py"
+CELERY_WORKER = Path(__file__).resolve().parent / "celery_worker.py"
 
 RUNNER_NODES = 50
 RUNNER_ROUNDS = 2  # worker processes per shape, alternating chain and grid
@@ -1064,6 +1066,51 @@ def orchestrators_bench() -> list[Row]:
                 )
     rows.append(("load average after the orchestrator group", _loadavg(), "", ""))
     return rows
+
+
+@group("celery")
+def celery_bench() -> list[Row]:
+    """The penguin pipeline through Airflow's CeleryExecutor on two workers beside the local
+    runner, one after the other (tools/bench/celery_worker.py); needs a MariaDB server
+    (HEADRACE_TEST_MYSQL) and the Celery Airflow environment (HEADRACE_AIRFLOW_CELERY_PYTHON,
+    which `nox -s bench -- celery` builds)."""
+    missing = [
+        name
+        for name in ("HEADRACE_TEST_MYSQL", "HEADRACE_AIRFLOW_CELERY_PYTHON")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        print(f"celery: skipped ({', '.join(missing)} not set)")
+        return []
+    proc = subprocess.run(
+        [sys.executable, str(CELERY_WORKER)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{CELERY_WORKER} failed:\n{_tail(proc.stderr)}")
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    spread = ", ".join(f"{w}: {n}" for w, n in figures["per_worker"].items())
+    return [
+        ("penguin, local runner (MariaDB store)", figures["local_s"], "s", ""),
+        (
+            "penguin through Celery, 2 workers (trigger to success)",
+            figures["celery_s"],
+            "s",
+            f"local {figures['local_s']:.1f} s; nodes per worker: {spread}",
+        ),
+        (
+            "Celery / local wall time",
+            figures["celery_s"] / figures["local_s"],
+            "x",
+            "one machine: the workers share its 2 cores",
+        ),
+        (
+            "Celery deployment start-up (Redis, DB, scheduler, 2 workers)",
+            figures["startup_s"],
+            "s",
+            "",
+        ),
+        ("load average after the celery group", _loadavg(), "", ""),
+    ]
 
 
 STORE_ROUNDS = 3  # first runs and cached reruns per store, alternating SQLite and MariaDB
