@@ -197,14 +197,12 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """The ML example pipelines end to end, with every component package installed; penguin
-    also on the Beam runner and through Airflow."""
+    also on the Beam runner (through Airflow: the distributed session)."""
     args = ["-c", CONSTRAINTS]
     for directory in PACKAGES.values():
         args += ["-e", str(directory.relative_to(ROOT))]
     session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
     _compile_sources(session, list(PACKAGES.values()))
-    # The penguin pipeline also runs through Airflow, against the local runner.
-    session.env["HEADRACE_AIRFLOW_PYTHON"] = _airflow_python(session)
     session.run("pytest", "integration_tests/ml", *session.posargs)
 
 
