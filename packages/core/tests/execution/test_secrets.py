@@ -263,75 +263,35 @@ def test_the_password_from_the_environment_a_private_file_or_an_option_file(
     home.mkdir()
     env = {"HOME": str(home), "TMPDIR": str(tmp_path)}
 
+    def runs_list(metadata: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return leaks.run("runs", "list", "--metadata", metadata, cwd=tmp_path, **env, **extra)
+
     # Without a password the server refuses; each source then gives it.
-    assert leaks.run("runs", "list", "--metadata", bare, cwd=tmp_path, **env).returncode == 1
-    ok(
-        leaks.run(
-            "runs",
-            "list",
-            "--metadata",
-            bare,
-            cwd=tmp_path,
-            HEADRACE_METADATA_PASSWORD=password,
-            **env,
-        )
-    )
+    assert runs_list(bare).returncode == 1
+    ok(runs_list(bare, HEADRACE_METADATA_PASSWORD=password))
 
     secret = tmp_path / "password"
     secret.write_text(password + "\n")
     secret.chmod(0o640)
-    refused = leaks.run(
-        "runs",
-        "list",
-        "--metadata",
-        bare,
-        cwd=tmp_path,
-        HEADRACE_METADATA_PASSWORD_FILE=str(secret),
-        **env,
-    )
+    refused = runs_list(bare, HEADRACE_METADATA_PASSWORD_FILE=str(secret))
     assert refused.returncode == 1
     assert f"{secret} is readable by others (mode 640)" in refused.stderr
     assert f"chmod 600 {secret}" in refused.stderr
     secret.chmod(0o600)
-    ok(
-        leaks.run(
-            "runs",
-            "list",
-            "--metadata",
-            bare,
-            cwd=tmp_path,
-            HEADRACE_METADATA_PASSWORD_FILE=str(secret),
-            **env,
-        )
-    )
-    ok(
-        leaks.run(
-            "runs", "list", "--metadata", f"{bare}?password_file={secret}", cwd=tmp_path, **env
-        )
-    )
+    ok(runs_list(bare, HEADRACE_METADATA_PASSWORD_FILE=str(secret)))
+    ok(runs_list(f"{bare}?password_file={secret}"))
 
     # MySQL's option file: [client] user and password, the URL naming neither.
     (home / ".my.cnf").write_text(f'[client]\nuser = {user}\npassword = "{password}"\n')
     (home / ".my.cnf").chmod(0o600)
     anonymous = bare.replace(f"{user}@", "")
-    ok(leaks.run("runs", "list", "--metadata", anonymous, cwd=tmp_path, **env))
+    ok(runs_list(anonymous))
     elsewhere = tmp_path / "client.cnf"
     (home / ".my.cnf").rename(elsewhere)
     elsewhere.chmod(0o644)
-    loose = leaks.run(
-        "runs", "list", "--metadata", f"{anonymous}?option_file={elsewhere}", cwd=tmp_path, **env
-    )
+    loose = runs_list(f"{anonymous}?option_file={elsewhere}")
     assert loose.returncode == 1 and "MySQL option file" in loose.stderr, loose.stderr
     elsewhere.chmod(0o600)
-    ok(
-        leaks.run(
-            "runs",
-            "list",
-            "--metadata",
-            f"{anonymous}?option_file={elsewhere}",
-            cwd=tmp_path,
-            **env,
-        )
-    )
+    ok(runs_list(f"{anonymous}?option_file={elsewhere}"))
 
     leaks.check()
