@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -30,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _sockets import free_port
+
 __all__ = [
     "ENV_CELERY_PYTHON",
     "CeleryAirflow",
     "Service",
     "celery_unavailable",
-    "listening_addresses",
 ]
 
 #: The interpreter of an Airflow 2 environment with the Celery provider and PyMySQL.
@@ -91,12 +91,6 @@ def celery_unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _tree(pid: int) -> list[int]:
     """``pid`` and every process descended from it (Linux /proc)."""
     children: dict[int, list[int]] = {}
@@ -118,34 +112,6 @@ def _groups(pids: Iterable[int]) -> set[int]:
         with contextlib.suppress(ProcessLookupError):
             groups.add(os.getpgid(pid))
     return groups
-
-
-def listening_addresses(pids: Iterable[int]) -> set[str]:
-    """``host:port`` of every TCP socket the processes ``pids`` listen on (Linux /proc)."""
-    inodes: set[str] = set()
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                with contextlib.suppress(OSError):
-                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
-    found = set()
-    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
-        with contextlib.suppress(OSError), open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
-                    continue
-                address, port = fields[1].split(":")
-                raw = bytes.fromhex(address)
-                if width == 8:
-                    host = socket.inet_ntop(socket.AF_INET, raw[::-1])
-                else:  # four little-endian 32-bit words
-                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-                    host = socket.inet_ntop(socket.AF_INET6, words)
-                found.add(f"{host}:{int(port, 16)}")
-    return found
 
 
 @dataclass
@@ -334,7 +300,7 @@ class CeleryAirflow:
         began = time.monotonic()
         redis_dir = self.base / "redis"
         redis_dir.mkdir(parents=True)
-        self._redis_port = _free_port()
+        self._redis_port = free_port()
         self.redis = self._spawn(
             "redis",
             [

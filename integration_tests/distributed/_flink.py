@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -31,6 +30,9 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import _sockets
+from _sockets import free_port
 
 __all__ = [
     "ENV_CACHE",
@@ -142,12 +144,6 @@ def flink_home() -> Path:
     if not (home / _READY).is_file():
         raise FlinkUnavailableError(f"assembling Flink in {home} failed")
     return home
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _configuration(rpc_port: int, rest_port: int, tmp: Path, original: str) -> str:
@@ -302,17 +298,6 @@ def flink_cluster(
         _stop(cluster.processes)
 
 
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    with contextlib.suppress(OSError):
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            with contextlib.suppress(OSError):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("socket:["):
-                    inodes.add(target[len("socket:[") : -1])
-    return inodes
-
-
 def _group_pids(pgid: int) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
@@ -323,31 +308,9 @@ def _group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def _decode(address: str) -> str:
-    host, port = address.split(":")
-    raw = bytes.fromhex(host)
-    if len(raw) == 4:
-        ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
-    else:  # four little-endian 32-bit words
-        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-        ip = socket.inet_ntop(socket.AF_INET6, words)
-    return f"{ip}:{int(port, 16)}"
-
-
 def listening_addresses(processes: list[subprocess.Popen[bytes]]) -> list[str]:
-    """``host:port`` of every TCP socket listening in these processes' groups (from /proc)."""
-    inodes: set[str] = set()
-    for process in processes:
-        for pid in _group_pids(process.pid):
-            inodes |= _socket_inodes(pid)
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for line in f.readlines()[1:]:
-                fields = line.split()
-                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                    found.append(_decode(fields[1]))
-    return sorted(found)
+    """``host:port`` of every TCP socket listening in these processes' groups."""
+    return sorted(_sockets.listening_addresses(p for c in processes for p in _group_pids(c.pid)))
 
 
 # Flink SQL through Flink's Java API, submitted to the cluster's REST endpoint: the planner's

@@ -58,7 +58,8 @@ for folder in (HERE, INTEGRATION):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from _celery import CeleryAirflow, celery_unavailable, listening_addresses  # noqa: E402
+from _celery import CeleryAirflow, celery_unavailable  # noqa: E402
+from _sockets import listening_addresses  # noqa: E402
 from conformance.snapshot import run_snapshot, without  # noqa: E402
 from penguin_example import NODES, RESOLVER  # noqa: E402
 
