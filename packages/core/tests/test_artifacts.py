@@ -362,3 +362,16 @@ def test_value_artifact_round_trips_through_json(tmp_path: Path) -> None:
     assert back.get_custom_property("value") == 1
     assert back.id == 5
     assert back.value is True
+
+
+def test_is_blessed_is_tfx_rule() -> None:
+    from headrace_core.artifacts import BLESSED_KEY, InfraBlessing, ModelBlessing, is_blessed
+
+    blessing = ModelBlessing("/b")
+    assert not is_blessed(blessing)  # no verdict is not a blessing
+    for value, expected in ((1, True), (1.0, True), (0, False), ("1", False), (2, False)):
+        blessing.set_custom_property(BLESSED_KEY, value)
+        assert is_blessed(blessing) is expected, value
+    infra = InfraBlessing("/i")
+    infra.set_custom_property("blessed", 1)
+    assert is_blessed(infra)

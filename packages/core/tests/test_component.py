@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pytest
@@ -473,3 +474,44 @@ def test_check_definition_result_is_per_class() -> None:
 
     with pytest.raises(ComponentDefinitionError, match="Sub must set EXECUTOR_SPEC"):
         Sub.check_definition()
+
+
+class ExportSpec(ComponentSpec):
+    PARAMETERS = {"as_statistics": ExecutionParameter(type=bool, default=False)}
+    INPUTS = {"examples": ChannelParameter(type=Examples)}
+    OUTPUTS = {
+        "model": ChannelParameter(type=Model),
+        "schema": ChannelParameter(type=Schema, optional=True),
+        "statistics": ChannelParameter(type=ExampleStatistics, optional=True),
+    }
+
+
+class Export(BaseComponent):
+    SPEC_CLASS = ExportSpec
+    EXECUTOR_SPEC = "some_package.executor:ExportExecutor"
+
+    @classmethod
+    def selected_outputs(cls, exec_properties: Mapping[str, Any]) -> Collection[str]:
+        return ["statistics"] if exec_properties["as_statistics"] else ["schema"]
+
+
+def test_optional_outputs_are_selected_by_the_parameters() -> None:
+    from headrace_core import Pipeline
+    from headrace_core import ir as ir_mod
+
+    producer = Gen(input_base="/data")
+    examples = producer.outputs["examples"]
+    # Required outputs are always there; the optional ones only when selected (TFX's unset).
+    assert set(Export(examples=examples).outputs) == {"model", "schema"}
+    node = Export(examples=examples, as_statistics=True)
+    assert set(node.outputs) == {"model", "statistics"}
+    with pytest.raises(InvalidComponentArgumentError, match="'schema' is an output"):
+        Export(examples=examples, schema=producer.outputs["statistics"])
+
+    export = Export(examples=producer.outputs["examples"], as_statistics=True)
+    document = ir_mod.compile(Pipeline("p", "/tmp/root", [producer, export]))
+    [entry] = [n for n in document["nodes"] if n["id"] == "Export"]
+    assert set(entry["outputs"]) == {"model", "statistics"}
+    assert entry["outputs"]["statistics"]["optional"] is True
+    # Rebuilt from the IR, the node selects the same outputs.
+    assert ir_mod.compile(ir_mod.load(ir_mod.dumps(document))) == document

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = [
+    "BLESSED_KEY",
     "Artifact",
     "ArtifactState",
     "Boolean",
@@ -42,6 +43,7 @@ __all__ = [
     "ValueArtifact",
     "decode_split_names",
     "encode_split_names",
+    "is_blessed",
     "serving_model_path",
     "split_uri",
 ]
@@ -311,6 +313,17 @@ class ModelBlessing(Artifact):
 
 class InfraBlessing(Artifact):
     TYPE_NAME = "InfraBlessing"
+
+
+#: The custom property of a ModelBlessing or InfraBlessing that says whether it blesses (TFX's).
+BLESSED_KEY = "blessed"
+
+
+def is_blessed(blessing: Artifact) -> bool:
+    """TFX's test of a ModelBlessing or InfraBlessing: its custom property ``blessed`` is 1.
+    The Pusher and the BulkInferrer act only on a blessed model."""
+    value = blessing.get_custom_property(BLESSED_KEY)
+    return isinstance(value, (int, float)) and value == 1
 
 
 class PushedModel(Artifact):

@@ -23,7 +23,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from headrace_core.artifacts import Artifact
@@ -394,8 +394,20 @@ class BaseComponent(BaseNode):
                 continue
             self.inputs[key] = _check_input_channel(name, key, channel_param, value)
 
+        selected = cls.selected_outputs(self.exec_properties)
         for key, channel_param in spec.OUTPUTS.items():
+            if channel_param.optional and key not in selected:
+                continue
             self.outputs[key] = OutputChannel(channel_param.type, self, key)
+
+    @classmethod
+    def selected_outputs(cls, exec_properties: Mapping[str, Any]) -> Collection[str]:
+        """The optional outputs (``optional=True`` in ``OUTPUTS``) that a node with these
+        parameters produces. The rest are left out of ``outputs``, the IR and the store, as TFX
+        leaves an unused optional output unset (BulkInferrer writes ``output_examples`` only
+        with an ``output_example_spec``, ``inference_result`` otherwise). Called with the
+        checked parameters, also when a node is rebuilt from the IR; by default all."""
+        return cls.SPEC_CLASS.OUTPUTS.keys()
 
     @classmethod
     def check_definition(cls) -> None:

@@ -164,7 +164,8 @@ def _compile_node(
         doc["parameter_types"] = {k: p.label for k, p in sorted(spec.PARAMETERS.items())}
         for key in doc["inputs"]:
             doc["inputs"][key]["optional"] = spec.INPUTS[key].optional
-        for key, declared in spec.OUTPUTS.items():
+        for key in doc["outputs"]:
+            declared = spec.OUTPUTS[key]
             doc["outputs"][key]["optional"] = declared.optional
             doc["outputs"][key]["allow_empty"] = declared.allow_empty
     elif isinstance(node, Resolver):

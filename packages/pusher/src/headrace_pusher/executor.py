@@ -12,7 +12,7 @@ import shutil
 from typing import Any
 
 from headrace_core import Artifact, BaseExecutor, InvalidComponentArgumentError
-from headrace_core.artifacts import SERVING_MODEL_DIR, serving_model_path
+from headrace_core.artifacts import BLESSED_KEY, SERVING_MODEL_DIR, is_blessed, serving_model_path
 from headrace_core.executor import single_input
 from headrace_core.placeholders import resolve
 from headrace_pusher.component import normalize_push_destination
@@ -34,17 +34,10 @@ log = logging.getLogger(__name__)
 PUSHED_KEY = "pushed"
 PUSHED_DESTINATION_KEY = "pushed_destination"
 PUSHED_VERSION_KEY = "pushed_version"
-BLESSED_KEY = "blessed"
 
 
 def _input(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
     return single_input(input_dict, key, component="Pusher", optional=True, error=PusherError)
-
-
-def is_blessed(artifact: Artifact) -> bool:
-    """TFX's test for ModelBlessing and InfraBlessing: custom property ``blessed`` is 1."""
-    value = artifact.get_custom_property(BLESSED_KEY)
-    return isinstance(value, (int, float)) and value == 1
 
 
 class Executor(BaseExecutor):
