@@ -92,8 +92,10 @@ def _airflow_python(session: nox.Session, major: int = 2, flavour: str = "") -> 
     python = venv / "bin" / "python"
     if not (stamp.exists() and stamp.read_text() == wanted and python.exists()):
         uv = shutil.which("uv", path=session.bin) or shutil.which("uv") or "uv"
-        session.run(uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv), external=True)
-        session.run(
+        session.run_install(
+            uv, "venv", "--quiet", "--clear", "--python", PYTHON, str(venv), external=True
+        )
+        session.run_install(
             uv,
             "pip",
             "install",

@@ -9,8 +9,9 @@ SDK container's). Each variant runs in a fresh root (Beam arguments are not in t
 
 What is compared with the reference: the statistics and the schema; the transform graph, by
 applying both graphs to the same raw examples (the analyzers' outputs: means, variances,
-vocabularies, bucket boundaries); the evaluation metrics, from an Evaluator run on the
-reference run's examples and model (a model trained on differently sharded data would differ).
+vocabularies, bucket boundaries); the evaluation metrics and the BulkInferrer's predictions,
+from an Evaluator and a BulkInferrer run on the reference run's examples and model (a model
+trained on differently sharded data would differ).
 Record order changes under several workers, so statistics are compared per feature, with a
 floating-point tolerance for sums merged in another order.
 
@@ -33,6 +34,7 @@ import pytest
 
 pytest.importorskip("headrace_evaluator", reason="needs every component package installed")
 pytest.importorskip("headrace_transform", reason="needs every component package installed")
+pytest.importorskip("headrace_bulkinferrer", reason="needs every component package installed")
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -120,6 +122,14 @@ def penguin(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
         env.setenv("PENGUIN_TRAIN_STEPS", "10")
         root = tmp_path_factory.mktemp("penguin-single")
         return _run(_pipeline("penguin", root, []), to_nodes=["Evaluator"])
+
+
+@pytest.fixture(scope="module")
+def penguin_predictions(penguin: RunResult, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The BulkInferrer's predictions in one process, on the reference run's model."""
+    return _predictions(
+        _evaluate(tmp_path_factory.mktemp("infer-single"), penguin, [], evaluate=False)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -258,10 +268,10 @@ def _metrics(result: RunResult) -> Any:
     return strip(json.loads(path.read_text()))
 
 
-def _evaluate(root: Path, reference: RunResult, beam_args: list[str]) -> RunResult:
-    """The penguin Evaluator, alone, on the reference run's examples, model and schema."""
-    from headrace_evaluator import Evaluator
-
+def _model_nodes(reference: RunResult) -> tuple[Importer, Importer]:
+    """Importers of the reference run's examples and model: the penguin Evaluator and
+    BulkInferrer run on them alone (a model trained on differently sharded data would
+    differ)."""
     examples = Importer(
         source_uri=str(_uri(reference, "CsvExampleGen", "examples")),
         artifact_type=Examples,
@@ -270,19 +280,49 @@ def _evaluate(root: Path, reference: RunResult, beam_args: list[str]) -> RunResu
     model = Importer(
         source_uri=str(_uri(reference, "Trainer", "model")), artifact_type=Model
     ).with_id("ImportModel")
-    evaluator = Evaluator(
-        examples=examples.outputs["result"],
-        model=model.outputs["result"],
-        eval_config=_example("penguin")._eval_config(0.6),
-    )
-    return _run(
-        Pipeline(
-            "penguin-evaluate",
-            str(root),
-            [examples, model, evaluator],
-            beam_pipeline_args=beam_args,
+    return examples, model
+
+
+def _evaluate(
+    root: Path, reference: RunResult, beam_args: list[str], *, evaluate: bool = True
+) -> RunResult:
+    """The penguin BulkInferrer (and, with ``evaluate``, the Evaluator) on the reference
+    run's examples and model."""
+    from headrace_bulkinferrer import BulkInferrer
+    from headrace_evaluator import Evaluator
+
+    examples, model = _model_nodes(reference)
+    nodes: list[Any] = [examples, model]
+    if evaluate:
+        nodes.append(
+            Evaluator(
+                examples=examples.outputs["result"],
+                model=model.outputs["result"],
+                eval_config=_example("penguin")._eval_config(0.6),
+            )
         )
-    )
+    nodes.append(BulkInferrer(examples=examples.outputs["result"], model=model.outputs["result"]))
+    return _run(Pipeline("penguin-evaluate", str(root), nodes, beam_pipeline_args=beam_args))
+
+
+def _predictions(result: RunResult) -> dict[str, Any]:
+    """The BulkInferrer's PredictionLogs, each example's outputs by the example (the order of
+    the records follows the workers)."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    files = sorted(str(p) for p in _uri(result, "BulkInferrer", "inference_result").glob("*.gz"))
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    by_example: dict[str, Any] = {}
+    for record in records:
+        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+        [request] = list(log.predict_log.request.inputs.values())
+        outputs = log.predict_log.response.outputs
+        by_example[request.string_val[0].hex()] = {
+            key: tf.make_ndarray(outputs[key]).tolist() for key in sorted(outputs)
+        }
+    assert len(by_example) == 334, f"{len(by_example)} distinct examples inferred, not 334"
+    return by_example
 
 
 def _assert_same(reference: RunResult, other: RunResult) -> None:
@@ -303,7 +343,13 @@ def _assert_same(reference: RunResult, other: RunResult) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_penguin(mode: str, penguin: RunResult, pools: list[WorkerPool], tmp_path: Path) -> None:
+def test_penguin(
+    mode: str,
+    penguin: RunResult,
+    penguin_predictions: Any,
+    pools: list[WorkerPool],
+    tmp_path: Path,
+) -> None:
     pool = pools[0]
     pool.forget_workers()
     args = _beam_args(mode, pool)
@@ -315,6 +361,8 @@ def test_penguin(mode: str, penguin: RunResult, pools: list[WorkerPool], tmp_pat
     _check_workers(mode, pool, children, "headrace_user_penguin_utils_")
     _assert_same(penguin, result)
     differences = _close(_metrics(penguin), _metrics(evaluated))
+    assert not differences, "\n".join(differences[:20])
+    differences = _close(penguin_predictions, _predictions(evaluated))
     assert not differences, "\n".join(differences[:20])
 
 
