@@ -515,3 +515,18 @@ def test_optional_outputs_are_selected_by_the_parameters() -> None:
     assert entry["outputs"]["statistics"]["optional"] is True
     # Rebuilt from the IR, the node selects the same outputs.
     assert ir_mod.compile(ir_mod.load(ir_mod.dumps(document))) == document
+
+
+def test_config_dict_takes_a_message_its_json_or_a_dict() -> None:
+    from headrace_core.component import config_dict
+
+    message = descriptor_pb2.FieldDescriptorProto(name="x", number=3)
+    expected = {"name": "x", "number": 3}
+    assert config_dict(message, "C: p", expected="E") == expected
+    assert config_dict('{"name": "x", "number": 3}', "C: p", expected="E") == expected
+    assert config_dict(expected, "C: p", expected="E") == expected
+    assert config_dict("  ", "C: p", expected="E") == {}
+    with pytest.raises(InvalidComponentArgumentError, match="C: p is not valid JSON"):
+        config_dict("{x", "C: p", expected="E")
+    with pytest.raises(InvalidComponentArgumentError, match=r"^C: p takes E, got list \[1\]$"):
+        config_dict([1], "C: p", expected="E")

@@ -12,6 +12,7 @@ from headrace_core.executor import (
     describe_directory,
     included_splits,
     single_input,
+    split_files_pattern,
 )
 
 
@@ -83,3 +84,26 @@ def test_included_splits_errors() -> None:
         included_splits(_statistics(None), None, **kwargs)
     with pytest.raises(ExecutorInputError, match="must be a list of split names"):
         included_splits(_statistics('["train"]'), {"eval": 1}, **kwargs)
+
+
+def test_split_files_pattern(tmp_path: Path) -> None:
+    examples = Examples(str(tmp_path), properties={"split_names": '["train", "eval"]'})
+    (tmp_path / "Split-train").mkdir()
+    (tmp_path / "Split-train" / "data.gz").write_bytes(b"")
+    (tmp_path / "Split-eval").mkdir()
+    (tmp_path / "Split-eval" / ".hidden").write_bytes(b"")
+    assert split_files_pattern(examples, "train", component="C") == str(
+        tmp_path / "Split-train" / "*"
+    )
+    with pytest.raises(ExecutorInputError) as e:
+        split_files_pattern(examples, "eval", component="C")
+    assert str(e.value) == (
+        f"C: split 'eval' of examples {tmp_path} has no files: {tmp_path}/Split-eval: "
+        "it holds .hidden"
+    )
+
+    class Mine(HeadraceError, ValueError):
+        pass
+
+    with pytest.raises(Mine, match=r"C: split 'test' of statistics .* it does not exist"):
+        split_files_pattern(examples, "test", component="C", role="statistics", error=Mine)

@@ -31,7 +31,12 @@ from headrace_core.artifacts import (
     serving_model_path,
     split_uri,
 )
-from headrace_core.executor import describe_directory, single_input, split_names
+from headrace_core.executor import (
+    describe_directory,
+    single_input,
+    split_files_pattern,
+    split_names,
+)
 
 __all__ = ["EXAMPLES_FILE_PREFIX", "PREDICTION_LOGS_FILE_PREFIX", "Executor"]
 
@@ -65,18 +70,10 @@ def _splits(examples: Artifact, data_spec: dict[str, Any]) -> dict[str, str]:
             f"BulkInferrer: data_spec.example_splits names {', '.join(map(repr, unknown))}, "
             f"which examples {examples.uri} do not have (splits: {', '.join(known)})"
         )
-    patterns = {}
-    for split in wanted:
-        directory = split_uri(examples, split)
-        if not (
-            os.path.isdir(directory) and any(not n.startswith(".") for n in os.listdir(directory))
-        ):
-            raise BulkInferrerError(
-                f"BulkInferrer: split {split!r} of examples {examples.uri} has no files: "
-                f"{directory}: {describe_directory(directory)}"
-            )
-        patterns[split] = os.path.join(directory, "*")
-    return patterns
+    return {
+        split: split_files_pattern(examples, split, component=_COMPONENT, error=BulkInferrerError)
+        for split in wanted
+    }
 
 
 def _model_path(model: Artifact) -> str:

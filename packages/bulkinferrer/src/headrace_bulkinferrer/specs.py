@@ -9,12 +9,11 @@ refused when the pipeline is defined, naming the field.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from headrace_core import InvalidComponentArgumentError
-from headrace_core.component import is_proto_class
+from headrace_core.component import config_dict
 
 __all__ = [
     "OUTPUT_TYPES",
@@ -32,21 +31,9 @@ OUTPUT_TYPES: dict[str, tuple[str, ...]] = {
 
 
 def _as_dict(value: Any, where: str, example: str) -> dict[str, Any]:
-    if is_proto_class(type(value)):
-        from google.protobuf import json_format
-
-        value = json_format.MessageToDict(value, preserving_proto_field_name=True)
-    elif isinstance(value, str):
-        try:
-            value = json.loads(value) if value.strip() else {}
-        except json.JSONDecodeError as e:
-            raise InvalidComponentArgumentError(f"{where} is not valid JSON: {e}") from None
-    if not isinstance(value, Mapping):
-        raise InvalidComponentArgumentError(
-            f"{where} takes a bulk_inferrer_pb2 message or a dict such as {example}, "
-            f"got {type(value).__name__} {value!r:.80}"
-        )
-    return dict(value)
+    return config_dict(
+        value, where, expected=f"a bulk_inferrer_pb2 message or a dict such as {example}"
+    )
 
 
 def _known(value: Mapping[str, Any], fields: tuple[str, ...], where: str) -> None:

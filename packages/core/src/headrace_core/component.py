@@ -37,6 +37,7 @@ __all__ = [
     "ChannelParameter",
     "ComponentSpec",
     "ExecutionParameter",
+    "config_dict",
     "is_proto_class",
     "parameter_type_label",
 ]
@@ -55,6 +56,32 @@ def is_proto_class(tp: object) -> bool:
 
 def _is_proto(value: object) -> bool:
     return is_proto_class(type(value))
+
+
+def config_dict(value: Any, where: str, *, expected: str) -> dict[str, Any]:
+    """A config parameter as a dict, given as TFX's protobuf message, its JSON string (empty:
+    an empty config) or a dict of the same shape.
+
+    Messages are converted with TFX's field names (``preserving_proto_field_name``), so a
+    ``trainer_pb2.TrainArgs`` and ``{"num_steps": 100}`` give one IR without headrace
+    depending on the tfx package. ``where`` names the parameter in errors ("Trainer:
+    train_args") and ``expected`` says what it takes ("a dict such as {...} or a
+    trainer_pb2.TrainArgs"); the caller checks the fields.
+    """
+    if _is_proto(value):
+        from google.protobuf import json_format
+
+        value = json_format.MessageToDict(value, preserving_proto_field_name=True)
+    elif isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as e:
+            raise InvalidComponentArgumentError(f"{where} is not valid JSON: {e}") from None
+    if not isinstance(value, Mapping):
+        raise InvalidComponentArgumentError(
+            f"{where} takes {expected}, got {type(value).__name__} {value!r:.80}"
+        )
+    return dict(value)
 
 
 def _strip_optional(tp: Any) -> tuple[Any, bool]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from headrace_core.artifacts import Artifact, decode_split_names
+from headrace_core.artifacts import Artifact, decode_split_names, split_uri
 from headrace_core.errors import HeadraceError
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "object_ref",
     "report_progress",
     "single_input",
+    "split_files_pattern",
     "split_names",
 ]
 
@@ -145,6 +146,26 @@ def describe_directory(directory: str, *, limit: int = 20) -> str:
         return "it holds nothing"
     more = ", ..." if len(names) > limit else ""
     return "it holds " + ", ".join(names[:limit]) + more
+
+
+def split_files_pattern(
+    artifact: Artifact,
+    split: str,
+    *,
+    component: str,
+    role: str = "examples",
+    error: type[Exception] = ExecutorInputError,
+) -> str:
+    """``<uri>/Split-<split>/*``, for a Beam source, once the folder is known to hold files: a
+    missing or empty split is an ``error`` naming the component, the split and what the folder
+    holds, instead of a Beam pipeline that reads nothing."""
+    directory = split_uri(artifact, split)
+    if not (os.path.isdir(directory) and any(not n.startswith(".") for n in os.listdir(directory))):
+        raise error(
+            f"{component}: split {split!r} of {role} {artifact.uri} has no files: "
+            f"{directory}: {describe_directory(directory)}"
+        )
+    return os.path.join(directory, "*")
 
 
 def report_progress(message: str) -> None:

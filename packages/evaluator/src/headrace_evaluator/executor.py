@@ -22,9 +22,8 @@ from headrace_core.artifacts import (
     SERVING_MODEL_DIR,
     decode_split_names,
     serving_model_path,
-    split_uri,
 )
-from headrace_core.executor import describe_directory, single_input
+from headrace_core.executor import describe_directory, single_input, split_files_pattern
 from headrace_evaluator.errors import EvaluatorError
 from headrace_evaluator.eval_config import iter_thresholds
 from headrace_evaluator.report import (
@@ -128,15 +127,9 @@ def _split_patterns(examples: Artifact, splits: list[str]) -> dict[str, str]:
                 f"Evaluator: examples {examples.uri} have no split {split!r} to evaluate on "
                 f"(splits: {', '.join(known) or 'none'}); set example_splits"
             )
-        directory = split_uri(examples, split)
-        if not (
-            os.path.isdir(directory) and any(not n.startswith(".") for n in os.listdir(directory))
-        ):
-            raise EvaluatorError(
-                f"Evaluator: split {split!r} of examples {examples.uri} has no files: "
-                f"{directory}: {describe_directory(directory)}"
-            )
-        patterns[split] = os.path.join(directory, "*")
+        patterns[split] = split_files_pattern(
+            examples, split, component="Evaluator", error=EvaluatorError
+        )
     return patterns
 
 

@@ -4,7 +4,6 @@ executor. Nothing heavy: protobuf is imported only to read a ``PushDestination``
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from headrace_core import (
     ModelBlessing,
     PushedModel,
 )
-from headrace_core.component import is_proto_class
+from headrace_core.component import config_dict
 from headrace_core.placeholders import has_placeholder
 
 __all__ = ["VERSIONING", "Pusher", "PusherSpec", "normalize_push_destination"]
@@ -92,21 +91,12 @@ def normalize_push_destination(value: Any) -> dict[str, Any]:
     same and is left out, as protobuf's JSON form leaves defaults out). Raises
     :class:`InvalidComponentArgumentError` naming the field at fault.
     """
-    if is_proto_class(type(value)):
-        from google.protobuf import json_format
-
-        value = json_format.MessageToDict(value, preserving_proto_field_name=True)
-    elif isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as e:
-            raise InvalidComponentArgumentError(f"{_where('')} is not valid JSON: {e}") from None
-    if not isinstance(value, Mapping):
-        raise InvalidComponentArgumentError(
-            f"{_where('')} takes a dict such as "
-            "{'filesystem': {'base_directory': '/serving/my_model'}}, a JSON string or a "
-            f"pusher_pb2.PushDestination, got {type(value).__name__} {value!r:.80}"
-        )
+    value = config_dict(
+        value,
+        _where(""),
+        expected="a dict such as {'filesystem': {'base_directory': '/serving/my_model'}}, a "
+        "JSON string or a pusher_pb2.PushDestination",
+    )
     unknown = [k for k in value if k != "filesystem"]
     if unknown:
         hint = difflib.get_close_matches(str(unknown[0]), ["filesystem"], n=1)

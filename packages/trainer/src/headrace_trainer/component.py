@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from headrace_core import (
     Schema,
     TransformGraph,
 )
-from headrace_core.component import is_proto_class
+from headrace_core.component import config_dict
 
 __all__ = ["ARGS_FIELDS", "Trainer", "TrainerSpec", "normalize_args"]
 
@@ -107,20 +106,9 @@ def normalize_args(value: Any, name: str) -> dict[str, Any] | None:
     where = f"Trainer: {name}"
     if value is None:
         return None
-    if is_proto_class(type(value)):
-        from google.protobuf import json_format
-
-        value = json_format.MessageToDict(value, preserving_proto_field_name=True)
-    elif isinstance(value, str):
-        try:
-            value = json.loads(value) if value.strip() else {}
-        except json.JSONDecodeError as e:
-            raise InvalidComponentArgumentError(f"{where} is not valid JSON: {e}") from None
-    if not isinstance(value, Mapping):
-        raise InvalidComponentArgumentError(
-            f"{where} takes a dict such as {{'num_steps': 100}} or a trainer_pb2 message, "
-            f"got {type(value).__name__} {value!r:.80}"
-        )
+    value = config_dict(
+        value, where, expected="a dict such as {'num_steps': 100} or a trainer_pb2 message"
+    )
     result: dict[str, Any] = {}
     for key, given in value.items():
         item: Any = given
