@@ -21,7 +21,7 @@ CATEGORICAL_FEATURE_KEYS = [
     "trip_start_hour",
     "trip_start_day",
     "trip_start_month",
-    # pickup_census_tract is left out: one value in 15,002 rows, and SchemaGen deprecates it.
+    "pickup_census_tract",
     "dropoff_census_tract",
     "pickup_community_area",
     "dropoff_community_area",

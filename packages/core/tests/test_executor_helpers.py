@@ -102,8 +102,8 @@ def test_split_files_pattern(tmp_path: Path) -> None:
         "it holds .hidden"
     )
 
-    class Mine(HeadraceError, ValueError):
+    class MineError(HeadraceError, ValueError):
         pass
 
-    with pytest.raises(Mine, match=r"C: split 'test' of statistics .* it does not exist"):
-        split_files_pattern(examples, "test", component="C", role="statistics", error=Mine)
+    with pytest.raises(MineError, match=r"C: split 'test' of statistics .* it does not exist"):
+        split_files_pattern(examples, "test", component="C", role="statistics", error=MineError)

@@ -7,7 +7,12 @@ import pyarrow as pa
 import pytest
 
 from headrace_examplegen import _ragged as rg
-from headrace_examplegen.encoding import UnsupportedColumnError, encode_column, encode_examples
+from headrace_examplegen.encoding import (
+    UnsupportedColumnError,
+    encode_column,
+    encode_examples,
+    feature_order,
+)
 from headrace_examplegen.tfrecord import frame_records, payloads, read_frames, seal_frames
 
 
@@ -28,18 +33,34 @@ def _columns() -> dict[str, pa.Array]:
         ),
         "flag": pa.array([True, False, None, True, True, False, True]),
         "nothing": pa.nulls(7),
+        # Names that begin others: protobuf's deterministic order puts "a" after "ab".
+        "a": pa.array([1, 2, 3, 4, 5, 6, 7], pa.int64()),
+        "ab": pa.array(["x", "y", None, "z", "w", "v", "u"]),
         long_key: pa.array([1, 2, 3, 4, 5, 6, None], pa.uint8()),
     }
 
 
-def _message(tf, name: str, value: object) -> object:
+_KINDS = {
+    "a": "int64_list",
+    "int": "int64_list",
+    "int_list": "int64_list",
+    "flag": "int64_list",
+    "float": "float_list",
+    "float_list": "float_list",
+    "k" * 130: "int64_list",
+}
+
+
+def _message(tf, name: str, value: object, missing_as_empty: bool = False) -> object:
     feature = tf.train.Feature()
-    if value is None:
+    if value is None and not missing_as_empty:
         return feature
+    if value is None:
+        value = []  # TFX's CSV rule: an empty list of the column's kind
     values = value if isinstance(value, list) else [value]
     sample = next((v for v in values), None)
     if isinstance(value, list) and not values:
-        kind = {"int_list": "int64_list", "float_list": "float_list"}.get(name, "bytes_list")
+        kind = _KINDS.get(name, "bytes_list")
         getattr(feature, kind).SetInParent()
     elif isinstance(sample, int):  # bool included
         feature.int64_list.value.extend(int(v) for v in values)
@@ -50,21 +71,24 @@ def _message(tf, name: str, value: object) -> object:
     return feature
 
 
-def test_examples_equal_protobufs_encoding() -> None:
+@pytest.mark.parametrize("missing_as_empty", [False, True])
+def test_examples_equal_protobufs_encoding(missing_as_empty: bool) -> None:
     tf = pytest.importorskip("tensorflow")
-    columns = _columns()
-    encoded = [encode_column(name, array) for name, array in columns.items()]
+    columns = dict(sorted(_columns().items(), key=lambda item: feature_order(item[0])))
+    encoded = [
+        encode_column(name, array, missing_as_empty=missing_as_empty)
+        for name, array in columns.items()
+    ]
     records = rg.to_objects(encode_examples(encoded, 7))
     for row, record in enumerate(records):
         expected = tf.train.Example()
         for name, array in columns.items():
-            expected.features.feature[name].CopyFrom(_message(tf, name, array[row].as_py()))
-        parsed = tf.train.Example.FromString(record)
-        # Compared as bytes: NaN != NaN would fail a message comparison.
-        assert parsed.SerializeToString(deterministic=True) == expected.SerializeToString(
-            deterministic=True
-        ), row
-        assert parsed.ByteSize() == len(record)  # nothing unparsed, no duplicate fields
+            message = _message(tf, name, array[row].as_py(), missing_as_empty)
+            expected.features.feature[name].CopyFrom(message)
+        # Features in name order are protobuf's deterministic bytes, byte for byte (TFX's
+        # split key); NaN != NaN would fail a message comparison anyway.
+        assert record == expected.SerializeToString(deterministic=True), row
+        assert tf.train.Example.FromString(record).ByteSize() == len(record)
 
 
 def test_serialization_is_deterministic() -> None:

@@ -14,8 +14,10 @@ The wire format (``tensorflow/core/example/{example,feature}.proto``)::
     Feature   = 0x0A len BytesList | 0x12 len FloatList | 0x1A len Int64List  (empty: missing)
     BytesList = repeated (0x0A len value);  FloatList, Int64List = 0x0A len packed-values
 
-A null cell becomes a feature without a value list (``Feature()``), as tfx-bsl and TFX's CSV
-decoder write it; an empty list becomes an empty list of its kind.
+A null cell becomes a feature without a value list (``Feature()``), as TFX writes a missing
+Parquet or Avro value; with ``missing_as_empty`` it becomes an empty list of the column's
+kind, as TFX's CSV executor writes an empty cell of a typed column. An empty list becomes an
+empty list of its kind.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "UnsupportedColumnError",
     "encode_column",
     "encode_examples",
+    "feature_order",
 ]
 
 
@@ -153,32 +156,38 @@ def _key_prefix(name: str) -> bytes:
 
 
 def _fast_entry(
-    prefix: bytes, kind: FeatureKind, values: pa.Array, has: npt.NDArray[np.bool_]
+    prefix: bytes,
+    kind: FeatureKind,
+    values: pa.Array,
+    has: npt.NDArray[np.bool_],
+    missing_as_empty: bool,
 ) -> list[rg.Part] | None:
     """The map entries of a column with at most one value per row, built in matrix blocks.
 
-    ``None`` when a length needs more than one varint byte (long keys or strings); the general
-    path handles those.
+    A row without a value gets ``Feature()``, or with ``missing_as_empty`` an empty value list
+    (the list's tag and a zero length: two bytes). ``None`` when a length needs more than one
+    varint byte (long keys or strings); the general path handles those.
     """
     n = len(has)
     p = len(prefix)
+    absent = 2 if missing_as_empty else 0  # the Feature's length without a value
     if kind is FeatureKind.BYTES:
         strings = _strings(values)
         size = _spread(strings.lens, has)
         # Entry: 0x0A Le prefix Lf | 0x0A Ls 0x0A Lstr | string
         if n and int(size.max(initial=0)) + 4 + p + 1 >= _ONE_BYTE:
             return None
-        feature_len = np.where(has, size + 4, 0)
+        feature_len = np.where(has, size + 4, absent)
         mat = np.empty((n, p + 7), np.uint8)
         mat[:, 0] = 0x0A
         mat[:, 1] = p + 1 + feature_len
         mat[:, 2 : 2 + p] = np.frombuffer(prefix, np.uint8)
         mat[:, 2 + p] = feature_len
         mat[:, 3 + p] = 0x0A
-        mat[:, 4 + p] = size + 2
+        mat[:, 4 + p] = np.where(has, size + 2, 0)
         mat[:, 5 + p] = 0x0A
         mat[:, 6 + p] = size
-        head = rg.Fixed(mat, np.where(has, p + 7, p + 3))
+        head = rg.Fixed(mat, p + 3 + np.where(has, 4, absent))
         offsets = np.zeros(n + 1, np.int64)
         np.cumsum(size, out=offsets[1:])
         return [head, rg.Ragged(offsets, strings.data)]
@@ -188,19 +197,20 @@ def _fast_entry(
         numbers = rg.varint(_spread(values.to_numpy(zero_copy_only=False).astype(np.int64), has))
         width = numbers.mat.shape[1]
         # Entry: 0x0A Le prefix Lf | 0x1A Ll 0x0A Lv | varint
-        feature_len = np.where(has, numbers.lens + 4, 0)
+        feature_len = np.where(has, numbers.lens + 4, absent)
         mat = np.empty((n, p + 7 + width), np.uint8)
         mat[:, 3 + p] = 0x1A
-        mat[:, 4 + p] = numbers.lens + 2
+        mat[:, 4 + p] = np.where(has, numbers.lens + 2, 0)
         mat[:, 5 + p] = 0x0A
         mat[:, 6 + p] = numbers.lens
         mat[:, 7 + p :] = numbers.mat
     else:
         floats = _spread(np.asarray(values.to_numpy(zero_copy_only=False), "<f4"), has)
         # Entry: 0x0A Le prefix Lf | 0x12 0x06 0x0A 0x04 | float32
-        feature_len = np.where(has, 8, 0)
+        feature_len = np.where(has, 8, absent)
         mat = np.empty((n, p + 11), np.uint8)
         mat[:, 3 + p : 7 + p] = np.frombuffer(b"\x12\x06\x0a\x04", np.uint8)
+        mat[:, 4 + p] = np.where(has, 6, 0)
         mat[:, 7 + p :] = floats.view(np.uint8).reshape(n, 4)
     mat[:, 0] = 0x0A
     mat[:, 1] = p + 1 + feature_len
@@ -252,6 +262,13 @@ def _entry(prefix: bytes, feature: Sequence[rg.Part]) -> list[rg.Part]:
     return [head, *feature]
 
 
+def feature_order(name: str) -> tuple[int, ...]:
+    """Sort key of a feature name in protobuf's deterministic serialization of a map (upb, the
+    implementation of the pinned protobuf 4.25): by UTF-8 bytes, except that a name sorts
+    after the longer names it begins ("ab" before "a")."""
+    return (*name.encode("utf-8"), 256)
+
+
 @dataclass(frozen=True)
 class EncodedColumn:
     """One column, encoded as the parts of each row's feature-map entry."""
@@ -271,18 +288,22 @@ class EncodedColumn:
         return rg.to_objects(rg.assemble(parts))
 
 
-def encode_column(name: str, array: pa.Array) -> EncodedColumn:
+def encode_column(name: str, array: pa.Array, *, missing_as_empty: bool = False) -> EncodedColumn:
     """Encode one column for every row.
 
     ``array`` holds one value per row (null: missing) or a list per row (null: missing) of
-    integers or booleans (int64), floating numbers (float) or strings/binaries (bytes).
+    integers or booleans (int64), floating numbers (float) or strings/binaries (bytes). A
+    missing value is ``Feature()``, or with ``missing_as_empty`` an empty list of the column's
+    kind (TFX's CSV rule).
     """
     kind, values, list_offsets, valid = _normalize(array, name)
     prefix = _key_prefix(name)
     counts = np.diff(list_offsets)
     parts = None
     if bool((counts == valid).all()):
-        parts = _fast_entry(prefix, kind, values, valid)
+        parts = _fast_entry(prefix, kind, values, valid, missing_as_empty)
+    if missing_as_empty:
+        valid = np.ones(len(valid), np.bool_)  # every row has a Feature with a (maybe empty) list
     if parts is None:
         parts = _entry(prefix, _feature(kind, values, list_offsets, valid))
     return EncodedColumn(name, kind, len(valid), tuple(parts), values, list_offsets, valid)
@@ -291,7 +312,8 @@ def encode_column(name: str, array: pa.Array) -> EncodedColumn:
 def encode_examples(
     columns: Sequence[EncodedColumn], num_rows: int, *, framed: bool = False
 ) -> rg.Ragged:
-    """Serialized ``tf.train.Example`` per row, features in the order of ``columns``.
+    """Serialized ``tf.train.Example`` per row, features in the order of ``columns``
+    (in name order, the bytes are protobuf's deterministic serialization: TFX's split key).
 
     With ``framed``, each row is a TFRecord frame (length header included) whose trailing
     data CRC is left as zeros for :func:`headrace_examplegen.tfrecord.seal_frames` to fill.

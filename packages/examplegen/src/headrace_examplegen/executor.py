@@ -23,7 +23,7 @@ import itertools
 import os
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,6 +66,7 @@ from headrace_examplegen.encoding import (
     UnsupportedColumnError,
     encode_column,
     encode_examples,
+    feature_order,
 )
 from headrace_examplegen.resolve import match_files, resolve_input
 from headrace_examplegen.tfrecord import open_maybe_gzip, payloads, read_frames, seal_frames
@@ -353,12 +354,21 @@ def _batch_from_columns(
     num_rows: int,
     partition_feature: str | None,
     where: _Where,
+    *,
+    missing_as_empty: Collection[str] = (),
 ) -> ExampleBatch:
-    """Encode columns into examples (and partition keys), naming ``where`` on errors."""
+    """Encode columns into examples (and partition keys), naming ``where`` on errors.
+
+    Features go in the order of protobuf's deterministic serialization (:func:`feature_order`),
+    so each record is the key TFX hashes to choose the split (``SerializeToString(
+    deterministic=True)``), and the split of every row is TFX's. A null of a column in
+    ``missing_as_empty`` is an empty value list (TFX's CSV rule), of any other column
+    ``Feature()``.
+    """
     encoded: list[EncodedColumn] = []
-    for name, array in columns:
+    for name, array in sorted(columns, key=lambda c: feature_order(c[0])):
         try:
-            encoded.append(encode_column(name, array))
+            encoded.append(encode_column(name, array, missing_as_empty=name in missing_as_empty))
         except UnsupportedColumnError as e:
             raise ExampleGenError(f"{where}: {e}") from None
     frames = encode_examples(encoded, num_rows, framed=True)
@@ -652,7 +662,12 @@ class _ConvertCsv(beam.DoFn):
             (name, _convert(column, types.get(name, _STRING), name, where))
             for name, column in zip(chunk.header, chunk.columns, strict=True)
         ]
-        yield _batch_from_columns(columns, chunk.num_rows, self._partition_feature, where)
+        # TFX's CSV executor: an empty cell of a typed column is an empty list of its type; a
+        # column without any value has no type, and its cells are Feature().
+        typed = {name for name in chunk.header if types.get(name, _STRING) != _UNKNOWN}
+        yield _batch_from_columns(
+            columns, chunk.num_rows, self._partition_feature, where, missing_as_empty=typed
+        )
 
 
 class CsvExecutor(BaseExampleGenExecutor):

@@ -1,9 +1,11 @@
 """Test data for the TFDV-based components: Examples and ExampleStatistics made from CSVs.
 
 A component's tests must not depend on the components upstream of it, so the CSVs are
-converted here the way CsvExampleGen converts them: each column typed as int, float or bytes
-from its values, a missing value is an absent feature, rows split 2:1 into ``train`` and
-``eval`` by row index. Needs TensorFlow (the ``testing`` extra); statistics need TFDV.
+converted here much as CsvExampleGen converts them: each column typed as int, float or bytes
+from its values; but a missing value is an absent feature (CsvExampleGen, as TFX's, writes an
+empty list of the column's type: TFDV counts those as present with no values), and rows split
+2:1 into ``train`` and ``eval`` by row index, not by hash. Needs TensorFlow (the ``testing``
+extra); statistics need TFDV.
 
 The real data sets come as the pytest fixtures ``taxi_examples`` and ``penguin_examples``
 (:mod:`headrace_tfdv_io.pytest_plugin`, loaded by pytest wherever this package is installed).
