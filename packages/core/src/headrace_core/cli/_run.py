@@ -126,64 +126,9 @@ def _start(
     return runner.run(document, run_id=run_id)
 
 
-def _print_run_summary(result: Any, width: int, producers: set[str]) -> None:
-    """Each node's status and duration, then the headlines of the artifacts that matter (a
-    model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
-    from headrace_core._console import LABELS
-    from headrace_core.runtime import Status
-
-    print("\nsummary:")
-    for node_id, r in result.results.items():
-        label = LABELS.get(r.status, r.status)
-        print(f"  {node_id.ljust(width)}  {label:8} {r.duration:7.2f}s")
-    for node_id in result.not_run:
-        print(f"  {node_id.ljust(width)}  {LABELS[Status.NOT_RUN]}")
-    try:
-        headlines = _headlines(result, producers)
-    except Exception as e:  # a summary must not fail a run that succeeded
-        headlines = [("", f"(headlines unavailable: {e})")]
-    for node_id, line in headlines:
-        print(f"  {node_id.ljust(width)}  {line}")
-    print()
-
-
-def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
-    from headrace_core.executor import import_ref
-    from headrace_core.metadata import MetadataStore
-    from headrace_core.plugins import get_plugin_manager
-    from headrace_core.show import artifact_from_store
-
-    # A run that made something asks every installed plugin for a viewer; a fully cached one
-    # only those it loaded (its components'), so that it imports no plugin just for headlines.
-    viewers = get_plugin_manager().viewers
-    made = any(r.status == "complete" for r in result.results.values())
-    found = {e.name: e for e in viewers.entries()} if made else viewers.loaded()
-    wanted = {n: e.value.viewer for n, e in found.items() if e.value.run_summary}
-    outputs = {
-        node_id: [i for ids in r.to_json()["outputs"].values() for i in ids]
-        for node_id, r in result.results.items()
-        if node_id in producers
-    }
-    if not wanted or not any(outputs.values()):
-        return []
-    store = MetadataStore(result.metadata_url)
-    lines: list[tuple[str, str]] = []
-    for node_id, ids in outputs.items():
-        for proto in store.artifacts(ids):
-            type_name = store.artifact_type_name(proto.type_id)
-            if type_name not in wanted:
-                continue
-            try:
-                headline = import_ref(wanted[type_name])(artifact_from_store(store, proto)).headline
-            except Exception as e:  # one broken viewer must not hide the other headlines
-                headline = f"({type_name} #{proto.id}: viewer failed: {e})"
-            if headline:
-                lines.append((node_id, headline))
-    return lines
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core._console import RunConsole
+    from headrace_core._run_report import print_failures, print_run_summary, summary_counts
     from headrace_core.errors import HeadraceError
     from headrace_core.metadata import child_environment, conceal, redact
     from headrace_core.orchestration.local import LocalDagRunner
@@ -289,35 +234,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(dict(result.to_json(), metadata=redact(result.metadata_url)))
     else:
-        counts: dict[str, int] = {}
-        for r in result.results.values():
-            counts[r.status] = counts.get(r.status, 0) + 1
-        if result.not_run:
-            counts["not run"] = len(result.not_run)
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-        # Resolvers and importers only link artifacts that their producers already headline.
-        producers = {n["id"] for n in document["nodes"] if n.get("kind") == "component"}
-        _print_run_summary(result, width, producers)
-        print(f"run {result.run_id}: {summary} in {result.duration:.1f}s")
+        print_run_summary(result, document)
+        print(f"run {result.run_id}: {summary_counts(result)} in {result.duration:.1f}s")
     if not result.succeeded:
-        for node_id in result.failed_nodes:
-            failure = result.results[node_id]
-            print(
-                f"headrace: error: node {node_id!r} failed: "
-                f"{failure.explained if failure.message else failure.error}",
-                file=sys.stderr,
-            )
-            if failure.error and args.verbose:
-                print(failure.error, file=sys.stderr)
-            if args.orchestrator == "local":
-                log = PipelineLayout(document["pipeline"]["root"]).node_log(result.run_id, node_id)
-                if os.path.exists(log):
-                    print(f"headrace: its output: {log}", file=sys.stderr)
-        print(
-            f"headrace: details: headrace runs show {result.run_id} "
-            f"--metadata {redact(result.metadata_url)}",
-            file=sys.stderr,
-        )
+        print_failures(result, document, verbose=args.verbose, local=args.orchestrator == "local")
         return 1
     return 0
 

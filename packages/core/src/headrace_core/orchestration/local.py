@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from headrace_core._run_report import PipelineRunError, run_in_console
 from headrace_core.dsl import Pipeline
 from headrace_core.errors import HeadraceError
 from headrace_core.metadata import MetadataStore, child_environment, store_exists, strip_password
@@ -40,7 +41,15 @@ from headrace_core.runtime import (
     plan_nodes,
 )
 
-__all__ = ["LocalDagRunner", "NodeEvent", "RunResult", "new_run_id", "select_nodes"]
+__all__ = [
+    "LocalDagRunner",
+    "NodeEvent",
+    "PipelineRunError",
+    "RunResult",
+    "new_run_id",
+    "run_in_console",
+    "select_nodes",
+]
 
 ISOLATIONS = ("in-process", "subprocess")
 
