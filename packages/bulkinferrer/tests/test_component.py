@@ -21,7 +21,7 @@ from headrace_core import (
     Pipeline,
 )
 from headrace_core import ir as ir_mod
-from headrace_core.testing import check_distribution
+from headrace_core.testing import check_distribution, tfx_message_class
 
 PREDICT_SPEC = {
     "output_columns_spec": [
@@ -46,28 +46,6 @@ def _inferrer(**kwargs: Any) -> BulkInferrer:
     return BulkInferrer(
         examples=examples.outputs["result"], model=model.outputs["result"], **kwargs
     )
-
-
-def _tfx_message(name: str, fields: dict[str, int]) -> Any:
-    """A message with TFX's package, name and repeated string fields (bulk_inferrer.proto),
-    built at run time: what a TFX user passes, without the tfx package installed."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-    file = descriptor_pb2.FileDescriptorProto(
-        name=f"test_{name}.proto", package="tfx.components.bulkinferrer", syntax="proto3"
-    )
-    message = file.message_type.add(name=name)
-    for field, number in fields.items():
-        message.field.add(
-            name=field,
-            number=number,
-            type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
-            label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
-        )
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(file)
-    descriptor = pool.FindMessageTypeByName(f"tfx.components.bulkinferrer.{name}")
-    return message_factory.GetMessageClass(descriptor)
 
 
 def test_tfx_names() -> None:
@@ -113,8 +91,10 @@ def test_ir_round_trip_keeps_the_selected_output() -> None:
 
 
 def test_every_form_gives_one_ir() -> None:
-    data_spec = _tfx_message("DataSpec", {"example_splits": 2})
-    model_spec = _tfx_message("ModelSpec", {"model_signature_name": 2, "tag": 5})
+    data_spec = tfx_message_class("tfx.components.bulkinferrer.DataSpec", {"example_splits": 2})
+    model_spec = tfx_message_class(
+        "tfx.components.bulkinferrer.ModelSpec", {"model_signature_name": 2, "tag": 5}
+    )
     forms = [
         ({"example_splits": ["eval"]}, {"model_signature_name": ["scores"], "tag": ["serve"]}),
         ('{"example_splits": ["eval"]}', '{"model_signature_name": ["scores"], "tag": ["serve"]}'),

@@ -408,3 +408,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"headrace-core {__version__}"
+
+
+def test_tfx_command_needs_headrace_tfx(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("headrace_tfx") is not None:
+        pytest.skip("headrace-tfx is installed here; its own tests cover `headrace tfx`")
+    assert main(["tfx", "run", "pipeline.py"]) == 1
+    assert capsys.readouterr().err == (
+        "headrace: error: headrace tfx runs TFX pipeline files with headrace-tfx, which is not "
+        "installed: pip install headrace-tfx\n"
+    )

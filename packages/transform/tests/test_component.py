@@ -14,7 +14,7 @@ from headrace_core import (
     TransformGraph,
 )
 from headrace_core import ir as ir_mod
-from headrace_core.testing import check_distribution, imported_heavy_modules
+from headrace_core.testing import check_distribution, imported_heavy_modules, tfx_message_class
 from headrace_transform import Transform, TransformSpec, __version__
 from headrace_transform.component import normalize_splits_config
 
@@ -137,6 +137,14 @@ def test_splits_config_json_string_as_tfx_passes_it() -> None:
     assert normalize_splits_config(None) is None
     with pytest.raises(InvalidComponentArgumentError, match="not valid JSON"):
         normalize_splits_config("{analyze")
+
+
+def test_splits_config_as_tfxs_message() -> None:
+    splits_config = tfx_message_class(
+        "tfx.components.transform.SplitsConfig", {"analyze": 1, "transform": 2}
+    )
+    given = splits_config(analyze=["train"], transform=["train", "eval"])
+    assert normalize_splits_config(given) == {"analyze": ["train"], "transform": ["train", "eval"]}
 
 
 def test_conformance() -> None:

@@ -135,41 +135,50 @@ def print_failures(
     )
 
 
-def run_in_console(pipeline: Any, *, verbose: bool = False, **runner_options: Any) -> Any:
-    """Run ``pipeline`` on the local runner as ``headrace run`` does, printing the same lines,
-    and return its result; raise :class:`PipelineRunError` naming the failed nodes if any
-    node failed (so a script exits non-zero). ``runner_options`` go to ``LocalDagRunner``."""
+def run_in_console(
+    pipeline: Any, *, runner: Any = None, verbose: bool = False, **runner_options: Any
+) -> Any:
+    """Run ``pipeline`` as ``headrace run`` does, printing the same lines, and return its
+    result; raise :class:`PipelineRunError` naming the failed nodes if any node failed (so a
+    script exits non-zero). On the local runner (``LocalDagRunner(**runner_options)``) unless
+    ``runner`` is another orchestrator's runner (its ``on_event`` is set here); the local
+    runner's node output goes to per-node logs, as with ``headrace run``."""
     from headrace_core._console import RunConsole
     from headrace_core.metadata import child_environment, redact
     from headrace_core.orchestration.local import LocalDagRunner
     from headrace_core.runtime import PipelineLayout, new_run_id, pipeline_metadata_url
 
-    runner = LocalDagRunner(**runner_options)
-    document = runner._document(pipeline)
-    os.environ.update(child_environment(pipeline_metadata_url(document, runner.metadata_url), {}))
+    local = runner is None
+    if local:
+        runner = LocalDagRunner(**runner_options)
+    elif runner_options:
+        raise HeadraceError(f"run_in_console: {', '.join(runner_options)} are the local runner's")
+    document = LocalDagRunner._document(pipeline)
+    url = pipeline_metadata_url(document, runner.metadata_url)
+    os.environ.update(child_environment(url, {}))
     console = RunConsole(max(len(n["id"]) for n in document["nodes"]), verbose=verbose)
     runner.on_event = console.event
-    url = redact(pipeline_metadata_url(document, runner.metadata_url))
+    name = document["pipeline"]["name"]
+    where = "local" if local else type(runner).__name__
     print(
-        f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes on local, "
-        f"metadata in {url}",
+        f"running {name!r}: {len(document['nodes'])} nodes on {where}, metadata in {redact(url)}",
         flush=True,
     )
     run_id = new_run_id()
-    with console.capturing(PipelineLayout(document["pipeline"]["root"]), run_id):
-        result = runner.run(document, run_id=run_id)
+    if local:
+        with console.capturing(PipelineLayout(document["pipeline"]["root"]), run_id):
+            result = runner.run(document, run_id=run_id)
+    else:
+        result = runner.run(document)
     print_run_summary(result, document)
     print(f"run {result.run_id}: {summary_counts(result)} in {result.duration:.1f}s", flush=True)
     if not result.succeeded:
-        print_failures(result, document, verbose=verbose)
+        print_failures(result, document, verbose=verbose, local=local)
         failed = result.failed_nodes
-        unfinished = sorted(result.not_run)
         what = (
             f"node{'s' if len(failed) > 1 else ''} {', '.join(map(repr, failed))} failed"
             if failed
-            else f"{', '.join(map(repr, unfinished))} did not run"
+            else f"{', '.join(map(repr, sorted(result.not_run)))} did not run"
         )
-        raise PipelineRunError(
-            f"pipeline {document['pipeline']['name']!r}, run {result.run_id}: {what}", result
-        )
+        raise PipelineRunError(f"pipeline {name!r}, run {result.run_id}: {what}", result)
     return result

@@ -22,6 +22,7 @@ from headrace_core import (
     TransformCache,
     TransformGraph,
 )
+from headrace_core.component import config_dict, is_proto_class
 
 __all__ = ["Transform", "TransformSpec", "normalize_splits_config"]
 
@@ -36,6 +37,8 @@ def normalize_splits_config(value: Any, where: str = "Transform") -> dict[str, l
     """
     if value is None:
         return None
+    if is_proto_class(type(value)):  # TFX's transform_pb2.SplitsConfig
+        value = config_dict(value, f"{where}: splits_config", expected="a SplitsConfig")
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else None

@@ -192,9 +192,32 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=_cmd_cache)
 
+    p = sub.add_parser(
+        "tfx", help="run a TFX pipeline file unchanged (headrace-tfx)", add_help=False
+    )
+    p.add_argument("tfx_args", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=_cmd_tfx)
+
     _metadata.add_parsers(sub)
     _gc.add_parsers(sub)
     return parser
+
+
+def _cmd_tfx(args: argparse.Namespace) -> int:
+    """``headrace tfx ...`` is headrace-tfx's command line, when that package is installed."""
+    from headrace_core.errors import HeadraceError
+
+    try:
+        from headrace_tfx.cli import main as tfx_main
+    except ImportError as e:
+        if e.name not in ("headrace_tfx", "headrace_tfx.cli"):
+            raise
+        raise HeadraceError(
+            "headrace tfx runs TFX pipeline files with headrace-tfx, which is not installed: "
+            "pip install headrace-tfx"
+        ) from None
+    code: int = tfx_main(args.tfx_args)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,7 @@ from headrace_core.testing.helpers import (
     require_test_data,
     show_artifact,
     test_data_dir,
+    tfx_message_class,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "store_problems",
     "store_url",
     "test_data_dir",
+    "tfx_message_class",
 ]
 
 #: Modules that the core, plugin loading and pipeline compilation must never import.

@@ -21,6 +21,7 @@ __all__ = [
     "require_test_data",
     "show_artifact",
     "test_data_dir",
+    "tfx_message_class",
 ]
 
 #: Overrides where the real data sets (penguin, chicago_taxi) are.
@@ -107,3 +108,27 @@ def show_artifact(pipeline_root: str | os.PathLike[str], artifact_id: int | None
     if out.returncode != 0:
         raise AssertionError(f"headrace show {artifact_id} failed: {out.stderr}")
     return json.loads(out.stdout)
+
+
+def tfx_message_class(full_name: str, fields: dict[str, int]) -> Any:
+    """A protobuf message class named ``full_name`` (``"tfx.components.trainer.TrainArgs"``)
+    with repeated string ``fields`` (name -> field number): the shape of a TFX proto message,
+    for testing that a component takes one, without the tfx package. Built in a private pool,
+    so it never clashes with a real message of that name."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    package, _, name = full_name.rpartition(".")
+    file = descriptor_pb2.FileDescriptorProto(
+        name=f"headrace_testing/{full_name}.proto", package=package, syntax="proto3"
+    )
+    message = file.message_type.add(name=name)
+    for field, number in fields.items():
+        message.field.add(
+            name=field,
+            number=number,
+            type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+            label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
+        )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))

@@ -1,0 +1,55 @@
+"""``tfx.v1.proto``: TFX's configuration messages, real protobuf messages with TFX's package,
+message and field names (compiled from this package's ``.proto`` files at build time)."""
+
+from __future__ import annotations
+
+from headrace_tfx.proto.bulk_inferrer_pb2 import (
+    ClassifyOutput,
+    DataSpec,
+    ModelSpec,
+    OutputColumnsSpec,
+    OutputExampleSpec,
+    PredictOutput,
+    PredictOutputCol,
+    RegressOutput,
+)
+from headrace_tfx.proto.evaluator_pb2 import FeatureSlicingSpec, SingleSlicingSpec
+from headrace_tfx.proto.example_gen_pb2 import (
+    CustomConfig,
+    FileFormat,
+    Input,
+    Output,
+    PayloadFormat,
+    SplitConfig,
+)
+from headrace_tfx.proto.pusher_pb2 import PushDestination, Versioning
+from headrace_tfx.proto.range_config_pb2 import RangeConfig, RollingRange, StaticRange
+from headrace_tfx.proto.trainer_pb2 import EvalArgs, TrainArgs
+from headrace_tfx.proto.transform_pb2 import SplitsConfig
+
+__all__ = [
+    "ClassifyOutput",
+    "CustomConfig",
+    "DataSpec",
+    "EvalArgs",
+    "FeatureSlicingSpec",
+    "FileFormat",
+    "Input",
+    "ModelSpec",
+    "Output",
+    "OutputColumnsSpec",
+    "OutputExampleSpec",
+    "PayloadFormat",
+    "PredictOutput",
+    "PredictOutputCol",
+    "PushDestination",
+    "RangeConfig",
+    "RegressOutput",
+    "RollingRange",
+    "SingleSlicingSpec",
+    "SplitConfig",
+    "SplitsConfig",
+    "StaticRange",
+    "TrainArgs",
+    "Versioning",
+]

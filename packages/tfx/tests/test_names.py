@@ -1,0 +1,99 @@
+"""The ``tfx.v1`` tree and the older TFX module paths TFX's examples import: each name is
+headrace's object, a component package that is not installed is named with its pip install,
+and a TFX name headrace lacks says so."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import pytest
+
+import headrace_core
+from headrace_tfx import v1 as tfx
+from headrace_tfx._names import MissingTfxNameError
+from headrace_tfx.v1.components import NAMES
+
+
+@pytest.mark.parametrize("name", sorted(NAMES))
+def test_components_come_from_their_packages(name: str) -> None:
+    ref, distribution = NAMES[name]
+    module, _, attribute = ref.partition(":")
+    if importlib.util.find_spec(module) is None:
+        with pytest.raises(MissingTfxNameError, match=rf"pip install {distribution}$"):
+            getattr(tfx.components, name)
+    else:
+        assert getattr(tfx.components, name) is getattr(importlib.import_module(module), attribute)
+    from headrace_tfx import components
+
+    assert name in dir(components) and name in components.__all__
+
+
+@pytest.mark.parametrize("name", ["Tuner", "TunerFnResult", "InfraValidator", "ExampleDiff"])
+def test_components_headrace_lacks_say_so(name: str) -> None:
+    with pytest.raises(MissingTfxNameError, match=rf"tfx.v1.components.{name}: headrace has no"):
+        getattr(tfx.components, name)
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        tfx.components.Nope  # noqa: B018 - the attribute access is the test
+
+
+def test_dsl_types_and_orchestration_are_headraces() -> None:
+    assert issubclass(tfx.dsl.Pipeline, headrace_core.Pipeline)
+    for name in ("Channel", "Cond", "Importer", "Resolver", "Artifact"):
+        assert getattr(tfx.dsl, name) is getattr(headrace_core, name)
+    for name in ("component", "InputArtifact", "OutputArtifact", "Parameter"):
+        assert getattr(tfx.dsl.components, name) is getattr(headrace_core, name)
+    for name in ("LatestArtifactStrategy", "LatestBlessedModelStrategy", "SpanRangeStrategy"):
+        assert getattr(tfx.dsl.experimental, name) is getattr(headrace_core, name)
+    for name in tfx.types.standard_artifacts.__all__:
+        assert getattr(tfx.types.standard_artifacts, name) is getattr(headrace_core, name)
+    assert tfx.types.BaseChannel is headrace_core.Channel
+    assert callable(tfx.orchestration.LocalDagRunner().run)
+
+
+def test_older_module_paths() -> None:
+    from headrace_tfx.dsl.components.common.importer import Importer
+    from headrace_tfx.dsl.components.common.resolver import Resolver
+    from headrace_tfx.dsl.experimental.latest_artifacts_resolver import LatestArtifactsResolver
+    from headrace_tfx.dsl.experimental.latest_blessed_model_resolver import (
+        LatestBlessedModelResolver,
+    )
+    from headrace_tfx.orchestration import metadata, pipeline
+    from headrace_tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from headrace_tfx.proto import pusher_pb2, trainer_pb2
+    from headrace_tfx.types import Channel, standard_artifacts
+
+    assert Resolver is headrace_core.Resolver and Importer is headrace_core.Importer
+    assert LatestBlessedModelResolver is headrace_core.LatestBlessedModelStrategy
+    assert LatestArtifactsResolver is headrace_core.LatestArtifactStrategy
+    assert pipeline.Pipeline is tfx.dsl.Pipeline
+    assert LocalDagRunner is tfx.orchestration.LocalDagRunner
+    assert metadata.sqlite_metadata_connection_config is (
+        tfx.orchestration.metadata.sqlite_metadata_connection_config
+    )
+    assert trainer_pb2.TrainArgs is tfx.proto.TrainArgs
+    assert pusher_pb2.PushDestination is tfx.proto.PushDestination
+    assert Channel is headrace_core.Channel
+    assert standard_artifacts.Model is headrace_core.Model
+
+
+def test_pipeline_keeps_tfxs_keywords_and_defaults() -> None:
+    def node() -> headrace_core.Importer:
+        return headrace_core.Importer(source_uri="/s", artifact_type=headrace_core.Schema)
+
+    pipeline = tfx.dsl.Pipeline(pipeline_name="p", pipeline_root="/tmp/p", components=[node()])
+    assert pipeline.enable_cache is False  # TFX's default
+    # TFX's positional order: name, root, metadata_connection_config, components, enable_cache.
+    positional = tfx.dsl.Pipeline("p", "/tmp/p", "sqlite:////tmp/m", [node()], True)
+    assert positional.enable_cache is True
+    assert positional.metadata_connection_config == "sqlite:////tmp/m"
+    with pytest.raises(TypeError, match="headrace does not take platform_config"):
+        tfx.dsl.Pipeline("p", "/tmp/p", components=[node()], platform_config=object())
+
+
+def test_metadata_connection_configs() -> None:
+    sqlite = tfx.orchestration.metadata.sqlite_metadata_connection_config("/tmp/m.sqlite")
+    assert sqlite == "sqlite:////tmp/m.sqlite"
+    mysql = tfx.orchestration.metadata.mysql_metadata_connection_config
+    assert mysql("db", 3306, "mlmd", "ml") == "mysql://ml@db:3306/mlmd"
+    assert mysql("db", "3307", "ml md", "a@b", "p:w/") == "mysql://a%40b:p%3Aw%2F@db:3307/ml%20md"
