@@ -5,23 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace_tfx._names import exports
-from headrace_tfx.v1.components import MISSING, NAMES
-
-__all__ = [
-    "BulkInferrer",
-    "CsvExampleGen",
-    "DataAccessor",
-    "Evaluator",
-    "ExampleValidator",
-    "FnArgs",
-    "ImportExampleGen",
-    "ImportSchemaGen",
-    "Pusher",
-    "SchemaGen",
-    "StatisticsGen",
-    "Trainer",
-    "Transform",
-]
+from headrace_tfx.v1.components import MISSING, NAMES, __all__  # noqa: F401 - re-exported
 
 _getattr, __dir__ = exports("tfx.components", NAMES, MISSING)
 

@@ -2,48 +2,5 @@
 
 from __future__ import annotations
 
-from headrace_core import (
-    Boolean,
-    Bytes,
-    ExampleAnomalies,
-    Examples,
-    ExampleStatistics,
-    Float,
-    HyperParameters,
-    InferenceResult,
-    InfraBlessing,
-    Integer,
-    JsonValue,
-    Model,
-    ModelBlessing,
-    ModelEvaluation,
-    ModelRun,
-    PushedModel,
-    Schema,
-    String,
-    TransformCache,
-    TransformGraph,
-)
-
-__all__ = [
-    "Boolean",
-    "Bytes",
-    "ExampleAnomalies",
-    "ExampleStatistics",
-    "Examples",
-    "Float",
-    "HyperParameters",
-    "InferenceResult",
-    "InfraBlessing",
-    "Integer",
-    "JsonValue",
-    "Model",
-    "ModelBlessing",
-    "ModelEvaluation",
-    "ModelRun",
-    "PushedModel",
-    "Schema",
-    "String",
-    "TransformCache",
-    "TransformGraph",
-]
+from headrace_tfx.v1.types.standard_artifacts import *  # noqa: F403 - the very same names
+from headrace_tfx.v1.types.standard_artifacts import __all__  # noqa: F401 - re-exported
