@@ -585,3 +585,64 @@ def test_schema_importer_feeds_a_component() -> None:
     )
     pipeline = _pipeline(trainer, user_schema, gen)
     assert [n.id for n in pipeline.components] == ["Importer", "ExampleGen", "Trainer"]
+
+
+def test_a_channel_names_an_output_by_its_nodes_id() -> None:
+    """TFX's Channel(type=..., producer_component_id=..., output_key=...): bound when the
+    pipeline is built, in any listing order, to the same IR as the producer's output."""
+    from headrace_core import ir
+
+    gen = ExampleGen(input_base="/a")
+    named = Channel(type=Examples, producer_component_id="ExampleGen", output_key="examples")
+    assert repr(named) == (
+        "Channel(type=Examples, producer_component_id='ExampleGen', output_key='examples')"
+    )
+    trainer = Trainer(examples=named, train_steps=1)
+    pipeline = _pipeline(trainer, gen)
+    assert [n.id for n in pipeline.components] == ["ExampleGen", "Trainer"]
+    assert trainer.inputs["examples"] is gen.outputs["examples"]
+    direct = Trainer(examples=ExampleGen(input_base="/a").outputs["examples"], train_steps=1)
+    assert ir.compile(pipeline) == ir.compile(_pipeline(direct.upstream_nodes[0], direct))
+
+
+@pytest.mark.parametrize(
+    ("producer", "key", "kind", "message"),
+    [
+        (
+            "Nope",
+            "examples",
+            Examples,
+            r"reads Nope.outputs\['examples'\], but the pipeline has no node 'Nope' \(nodes: ExampleGen, Trainer\)",
+        ),
+        (
+            "ExampleGen",
+            "stats",
+            Examples,
+            r"but node 'ExampleGen' has no output 'stats' \(outputs: examples\)",
+        ),
+    ],
+)
+def test_a_named_output_that_does_not_exist(
+    producer: str, key: str, kind: type, message: str
+) -> None:
+    gen = ExampleGen(input_base="/a")
+    trainer = Trainer(
+        examples=Channel(type=kind, producer_component_id=producer, output_key=key),
+        train_steps=1,
+    )
+    with pytest.raises(InvalidPipelineError, match=message):
+        _pipeline(gen, trainer)
+
+
+def test_a_named_output_of_another_type_and_half_a_name() -> None:
+    gen = ExampleGen(input_base="/a")
+    stats = StatisticsGen(examples=gen.outputs["examples"])
+    schema = SchemaGen(
+        statistics=Channel(
+            type=ExampleStatistics, producer_component_id="ExampleGen", output_key="examples"
+        )
+    )
+    with pytest.raises(InvalidPipelineError, match="as ExampleStatistics, but it holds Examples"):
+        _pipeline(gen, stats, schema)
+    with pytest.raises(TypeError, match="producer_component_id and output_key name a node's"):
+        Channel(type=Examples, producer_component_id="ExampleGen")

@@ -27,12 +27,31 @@ _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
 
 class Channel:
-    """A typed stream of artifacts."""
+    """A typed stream of artifacts.
 
-    def __init__(self, type: type[Artifact]) -> None:  # noqa: A002 - TFX's keyword
+    ``Channel(type=Model)`` is every artifact of the type (for a Resolver);
+    ``Channel(type=Examples, producer_component_id="CsvExampleGen", output_key="examples")``
+    is that node's output named by its id, as TFX writes it: the pipeline binds it to the
+    node's output channel.
+    """
+
+    def __init__(
+        self,
+        type: type[Artifact],  # noqa: A002 - TFX's keyword
+        producer_component_id: str | None = None,
+        output_key: str | None = None,
+    ) -> None:
         if not (isinstance(type, builtins.type) and issubclass(type, Artifact)):
             raise TypeError(f"Channel(type=...) needs an Artifact subclass, got {type!r}")
+        if (producer_component_id is None) != (output_key is None) or not all(
+            v is None or (isinstance(v, str) and v) for v in (producer_component_id, output_key)
+        ):
+            raise TypeError(
+                "Channel: producer_component_id and output_key name a node's output together "
+                f"(both non-empty strings), got {producer_component_id!r} and {output_key!r}"
+            )
         self.type = type
+        self._reference = (producer_component_id, output_key)
 
     @property
     def type_name(self) -> str:
@@ -44,17 +63,19 @@ class Channel:
 
     @property
     def producer_component_id(self) -> str | None:
-        return None
+        return self._reference[0]
 
     @property
     def output_key(self) -> str | None:
-        return None
+        return self._reference[1]
 
     def future(self) -> _ChannelFuture:
         return _ChannelFuture(self)
 
     def __repr__(self) -> str:
-        return f"Channel(type={self.type.__name__})"
+        producer, key = self._reference
+        named = f", producer_component_id={producer!r}, output_key={key!r}" if producer else ""
+        return f"Channel(type={self.type.__name__}{named})"
 
 
 class OutputChannel(Channel):

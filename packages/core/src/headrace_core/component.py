@@ -509,9 +509,10 @@ def _check_input_channel(component: str, key: str, param: ChannelParameter, valu
                 else ""
             )
         )
-    if value.producer is None:
+    if value.producer is None and value.producer_component_id is None:
         raise InvalidComponentArgumentError(
             f"{component}: input {key!r} got a Channel with no producer; only a Resolver "
-            "accepts those (to query every artifact of a type)"
+            "accepts those (to query every artifact of a type), or name the output: "
+            "Channel(type=..., producer_component_id=..., output_key=...)"
         )
     return value

@@ -354,6 +354,7 @@ def _validated_order(where: str, nodes: list[BaseNode]) -> list[BaseNode]:
         by_id[node.id] = node
 
     for node in nodes:
+        _bind_references(where, by_id, node)
         for key, channel in node.inputs.items():
             _check_channel(where, by_id, node, f"input {key!r}", channel)
         for predicate in node.conditions:
@@ -373,6 +374,35 @@ def _validated_order(where: str, nodes: list[BaseNode]) -> list[BaseNode]:
                         + (f" but expects {declared.type.TYPE_NAME}" if declared else "")
                     )
     return _topological(where, nodes)
+
+
+def _bind_references(where: str, by_id: dict[str, BaseNode], node: BaseNode) -> None:
+    """TFX's ``Channel(type=..., producer_component_id=..., output_key=...)``: an output named
+    by its node's id, bound here to that node's output channel."""
+    for key, channel in list(node.inputs.items()):
+        producer_id = channel.producer_component_id
+        if channel.producer is not None or producer_id is None:
+            continue
+        target = f"{producer_id}.outputs[{channel.output_key!r}]"
+        producer = by_id.get(producer_id)
+        if producer is None:
+            raise InvalidPipelineError(
+                f"{where}: node {node.id!r} input {key!r} reads {target}, but the pipeline has "
+                f"no node {producer_id!r} (nodes: {', '.join(sorted(by_id))})"
+            )
+        output = producer.outputs.get(channel.output_key or "")
+        if output is None:
+            raise InvalidPipelineError(
+                f"{where}: node {node.id!r} input {key!r} reads {target}, but node "
+                f"{producer_id!r} has no output {channel.output_key!r} (outputs: "
+                f"{', '.join(sorted(producer.outputs)) or 'none'})"
+            )
+        if not issubclass(output.type, channel.type):
+            raise InvalidPipelineError(
+                f"{where}: node {node.id!r} input {key!r} reads {target} as "
+                f"{channel.type_name}, but it holds {output.type_name}"
+            )
+        node.inputs[key] = output
 
 
 def _check_channel(
