@@ -612,7 +612,8 @@ def test_a_channel_names_an_output_by_its_nodes_id() -> None:
             "Nope",
             "examples",
             Examples,
-            r"reads Nope.outputs\['examples'\], but the pipeline has no node 'Nope' \(nodes: ExampleGen, Trainer\)",
+            r"reads Nope.outputs\['examples'\], but the pipeline has no node 'Nope' "
+            r"\(nodes: ExampleGen, Trainer\)",
         ),
         (
             "ExampleGen",
