@@ -44,15 +44,19 @@ PACKAGES = _packages()
 PACKAGE_DIRS = [p.name for p in PACKAGES.values()]
 
 
-def _local_closure(directory: Path) -> list[Path]:
-    """The package and every headrace package it depends on, dependencies first."""
+def _local_closure(directory: Path, extra: str | None = None) -> list[Path]:
+    """The package and every headrace package it depends on (with ``extra``, also those its
+    extra needs: a test-data library), dependencies first."""
     order: list[Path] = []
 
     def visit(d: Path) -> None:
         if d in order:
             return
         project = tomllib.loads((d / "pyproject.toml").read_text())["project"]
-        for requirement in project.get("dependencies", []):
+        requirements = list(project.get("dependencies", []))
+        if d == directory and extra:
+            requirements += project.get("optional-dependencies", {}).get(extra, [])
+        for requirement in requirements:
             name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
             if name in PACKAGES:
                 visit(PACKAGES[name])
@@ -63,7 +67,7 @@ def _local_closure(directory: Path) -> list[Path]:
 
 
 def _install_packages(session: nox.Session, directory: Path, extra: str = "test") -> None:
-    closure = _local_closure(directory)
+    closure = _local_closure(directory, extra)
     args = ["-c", CONSTRAINTS]
     for d in closure:
         target = f"{d.relative_to(ROOT)}[{extra}]" if d == directory else str(d.relative_to(ROOT))
@@ -344,7 +348,7 @@ def compat(session: nox.Session) -> None:
         directories = groups[lower]
         core = _core_source(session, lower, current, [d.name for d in directories])
         args = ["-c", CONSTRAINTS, "--reinstall-package", "headrace-core", str(core)]
-        local = {d for directory in directories for d in _local_closure(directory)}
+        local = {d for directory in directories for d in _local_closure(directory, "test")}
         for d in sorted(local - {PACKAGES["headrace-core"]}):
             extra = "[test]" if d in directories else ""
             args += ["-e", f"{d.relative_to(ROOT)}{extra}"]

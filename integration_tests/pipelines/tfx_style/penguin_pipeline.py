@@ -6,7 +6,8 @@ component here takes, is used once.
     headrace tfx run penguin_pipeline.py --pipeline_root DIR [--train_steps N]
 
 With ``from headrace_tfx import v1 as tfx`` as the only edit, ``headrace run`` runs the same
-pipeline (through ``create_pipeline()``).
+pipeline: it runs the file as ``__main__`` and takes the pipeline handed to ``LocalDagRunner``
+(the flags keep their defaults: TFX_STYLE_ROOT and TFX_STYLE_TRAIN_STEPS).
 """
 
 import os
@@ -158,13 +159,6 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             os.path.join(root, "metadata.sqlite")
         ),
-    )
-
-
-def create_pipeline() -> tfx.dsl.Pipeline:
-    """For ``headrace run``: the root and the steps from the environment."""
-    return _pipeline(
-        os.environ["TFX_STYLE_ROOT"], int(os.environ.get("TFX_STYLE_TRAIN_STEPS", "50"))
     )
 
 

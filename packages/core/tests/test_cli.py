@@ -420,3 +420,34 @@ def test_tfx_command_needs_headrace_tfx(capsys: pytest.CaptureFixture[str]) -> N
         "headrace: error: headrace tfx runs TFX pipeline files with headrace-tfx, which is not "
         "installed: pip install headrace-tfx\n"
     )
+
+
+def test_a_file_that_runs_its_pipeline_in_main(run_cli: RunCli, tmp_path: Path) -> None:
+    """TFX's examples define no create_pipeline(): they run theirs in __main__. compile and
+    run take the pipeline handed to the runner, which does not run."""
+    path = tmp_path / "scripted.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from hrcore_components import ExampleGen
+            from headrace_core import Pipeline
+            from headrace_core.orchestration.local import run_in_console
+
+            def _create(root):
+                return Pipeline("scripted", root, [ExampleGen(input_base="/d")])
+
+            import json as pipeline  # a module called `pipeline` is not the pipeline
+
+            if __name__ == "__main__":
+                assert sys.argv[1:] == [], sys.argv  # run with no arguments of its own
+                run_in_console(_create("/root"))
+                raise SystemExit("not reached: the run is captured")
+            """
+        )
+    )
+    result = run_cli("compile", str(path))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["pipeline"]["name"] == "scripted"
+    assert [n["id"] for n in document["nodes"]] == ["ExampleGen"]

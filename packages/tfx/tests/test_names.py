@@ -97,3 +97,28 @@ def test_metadata_connection_configs() -> None:
     mysql = tfx.orchestration.metadata.mysql_metadata_connection_config
     assert mysql("db", 3306, "mlmd", "ml") == "mysql://ml@db:3306/mlmd"
     assert mysql("db", "3307", "ml md", "a@b", "p:w/") == "mysql://a%40b:p%3Aw%2F@db:3307/ml%20md"
+
+
+def test_importing_headrace_tfx_answers_import_tfx_here_and_in_child_processes() -> None:
+    """Where the real TFX is not installed: a pipeline file edited to import headrace_tfx
+    keeps its module files' `from tfx...` imports, in node processes too."""
+    import subprocess
+    import sys
+
+    script = """
+import subprocess, sys
+import headrace_tfx
+import tfx.v1
+from tfx.proto import trainer_pb2
+assert tfx.v1 is headrace_tfx.v1, tfx.v1
+assert trainer_pb2.TrainArgs is headrace_tfx.v1.proto.TrainArgs
+assert headrace_tfx.v1.__spec__.name == "headrace_tfx.v1"  # the real module keeps its spec
+child = "from tfx.proto import pusher_pb2; print(pusher_pb2.PushDestination.DESCRIPTOR.full_name)"
+done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+print(done.stdout)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "tfx.components.pusher.PushDestination"

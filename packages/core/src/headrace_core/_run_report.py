@@ -8,15 +8,18 @@ failure with where its output went.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 from headrace_core.errors import HeadraceError
 
 __all__ = [
+    "PipelineCaptured",
     "PipelineRunError",
+    "capturing_runs",
     "print_failures",
     "print_run_summary",
     "run_in_console",
@@ -30,6 +33,31 @@ class PipelineRunError(HeadraceError, RuntimeError):
     def __init__(self, message: str, result: Any) -> None:
         super().__init__(message)
         self.result = result
+
+
+class PipelineCaptured(BaseException):
+    """Raised by :func:`run_in_console` under :func:`capturing_runs`: the pipeline a script
+    would have run. A BaseException, so that a script's ``except Exception`` lets it through."""
+
+    def __init__(self, pipeline: Any) -> None:
+        super().__init__("pipeline captured")
+        self.pipeline = pipeline
+
+
+_capture = {"active": False}
+
+
+@contextlib.contextmanager
+def capturing_runs() -> Iterator[None]:
+    """While active, a script-mode run raises :class:`PipelineCaptured` with its pipeline
+    instead of running it: how ``headrace run`` takes the pipeline of a file that runs its
+    pipeline itself in ``__main__`` (TFX's examples: ``LocalDagRunner().run(...)``)."""
+    before = _capture["active"]
+    _capture["active"] = True
+    try:
+        yield
+    finally:
+        _capture["active"] = before
 
 
 def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
@@ -143,6 +171,8 @@ def run_in_console(
     script exits non-zero). On the local runner (``LocalDagRunner(**runner_options)``) unless
     ``runner`` is another orchestrator's runner (its ``on_event`` is set here); the local
     runner's node output goes to per-node logs, as with ``headrace run``."""
+    if _capture["active"]:
+        raise PipelineCaptured(pipeline)
     from headrace_core._console import RunConsole
     from headrace_core.metadata import child_environment, redact
     from headrace_core.orchestration.local import LocalDagRunner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import types
 from typing import Any
 
 from headrace_core.dsl import Pipeline
@@ -56,13 +57,12 @@ def load_pipeline_file(path: str) -> Pipeline:
 
     PIPELINE_MODULES.add(name)
     found: Any = getattr(module, "pipeline", None)
+    if isinstance(found, types.ModuleType):
+        found = None  # `from tfx.orchestration import pipeline`: TFX's module, not a pipeline
     if found is None:
         factory = getattr(module, "create_pipeline", None)
         if factory is None:
-            raise PipelineFileError(
-                f"{path}: defines neither a module-level `pipeline` nor a `create_pipeline()` "
-                "function"
-            )
+            return _pipeline_run_by_main(path, name)
         if not callable(factory):
             raise PipelineFileError(f"{path}: create_pipeline is not a function")
         try:
@@ -77,6 +77,53 @@ def load_pipeline_file(path: str) -> Pipeline:
     if not isinstance(found, Pipeline):
         raise PipelineFileError(f"{path}: {what} a {type(found).__name__}, not a Pipeline")
     return found
+
+
+def _forget_absl_flags(module_name: str) -> None:
+    """The flags the file defined when imported as ``module_name``: run again as
+    ``__main__`` it defines them again, which absl refuses unless they are gone."""
+    flags = sys.modules.get("absl.flags")
+    if flags is None:
+        return
+    for flag in list(flags.FLAGS.flags_by_module_dict().get(module_name, [])):
+        if flag.name in flags.FLAGS:
+            delattr(flags.FLAGS, flag.name)
+
+
+def _pipeline_run_by_main(path: str, module_name: str) -> Pipeline:
+    """A file that runs its own pipeline when run as a script (TFX's examples end with
+    ``LocalDagRunner().run(...)`` or ``BeamDagRunner().run(...)`` in ``__main__``): run it as
+    ``__main__`` with no command-line arguments (its flags keep their defaults) and take the
+    pipeline it hands to the runner, which does not run."""
+    import runpy
+
+    from headrace_core._run_report import PipelineCaptured, capturing_runs
+
+    _forget_absl_flags(module_name)
+    argv = sys.argv
+    sys.argv = [path]
+    try:
+        with capturing_runs():
+            runpy.run_path(path, run_name="__main__")
+    except PipelineCaptured as captured:
+        found = captured.pipeline
+        if not isinstance(found, Pipeline):
+            raise PipelineFileError(
+                f"{path}: runs a {type(found).__name__}, not a Pipeline"
+            ) from None
+        return found
+    except HeadraceError as e:
+        raise PipelineFileError(f"{path}: {e}") from e
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:
+        raise PipelineFileError(f"{path}: raised as __main__: {_describe(e, path)}") from e
+    finally:
+        sys.argv = argv
+    raise PipelineFileError(
+        f"{path}: defines neither a module-level `pipeline` nor a `create_pipeline()` "
+        "function, and run as a script it runs no pipeline (LocalDagRunner().run(...))"
+    )
 
 
 def _describe(error: BaseException, path: str) -> str:

@@ -17,7 +17,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-__all__ = ["install", "real_tfx_origin", "uninstall"]
+__all__ = ["activate", "install", "real_tfx_origin", "shim_directory", "uninstall"]
 
 _PREFIX = "tfx"
 _EXAMPLES = "tfx.examples."
@@ -32,7 +32,7 @@ def real_tfx_origin() -> str | None:
         return None
     locations = list(spec.submodule_search_locations or [])
     origin = spec.origin or (locations[0] if locations else "tfx")
-    shim = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shim")
+    shim = shim_directory()
     # Our own shim, on the PYTHONPATH of a process a `headrace tfx run` started.
     return None if os.path.abspath(origin).startswith(shim + os.sep) else origin
 
@@ -76,6 +76,26 @@ class _TfxAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if spec is not None and isinstance(spec.loader_state, tuple):
             real, real_spec = spec.loader_state
             real.__spec__ = real_spec
+
+
+def shim_directory() -> str:
+    """The folder whose ``tfx`` package installs the alias in another process."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "_shim")
+
+
+def activate() -> bool:
+    """Unless the real TFX is installed: answer ``import tfx`` with headrace-tfx in this
+    process and, through the shim on ``PYTHONPATH``, in the processes it starts (node
+    processes, Beam workers), so user modules written for TFX import as they are. True when
+    active."""
+    if real_tfx_origin() is not None:
+        return False
+    install()
+    shim = shim_directory()
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if shim not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([shim, *paths])
+    return True
 
 
 def install() -> None:

@@ -49,12 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    _alias.install()
-    # Processes the run starts (node processes, Beam workers) import tfx through the shim.
-    shim = os.path.join(os.path.dirname(os.path.abspath(_alias.__file__)), "_shim")
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [shim, *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
+    _alias.activate()
     # TFX imports absl.app, so its files may call absl.app.run() after a bare `import absl`.
     import absl.app  # noqa: F401
 
