@@ -8,12 +8,11 @@ refused when the pipeline is defined, naming the field.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from headrace_core import InvalidComponentArgumentError
-from headrace_core.component import config_dict
+from headrace_core.component import check_fields, config_dict
 
 __all__ = [
     "OUTPUT_TYPES",
@@ -37,14 +36,7 @@ def _as_dict(value: Any, where: str, example: str) -> dict[str, Any]:
 
 
 def _known(value: Mapping[str, Any], fields: tuple[str, ...], where: str) -> None:
-    for key in value:
-        if key not in fields:
-            hint = difflib.get_close_matches(str(key), fields, n=1)
-            raise InvalidComponentArgumentError(
-                f"{where}: unknown field {key!r}"
-                + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + f"; fields: {', '.join(fields)}"
-            )
+    check_fields(value, fields, where)
 
 
 def _names(value: Any, where: str) -> list[str]:

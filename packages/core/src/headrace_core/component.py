@@ -23,7 +23,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from headrace_core.artifacts import Artifact
@@ -37,6 +37,7 @@ __all__ = [
     "ChannelParameter",
     "ComponentSpec",
     "ExecutionParameter",
+    "check_fields",
     "config_dict",
     "is_proto_class",
     "parameter_type_label",
@@ -56,6 +57,18 @@ def is_proto_class(tp: object) -> bool:
 
 def _is_proto(value: object) -> bool:
     return is_proto_class(type(value))
+
+
+def check_fields(value: Mapping[str, Any], fields: Sequence[str], where: str) -> None:
+    """Refuse a key of ``value`` that is not one of ``fields``, with a "did you mean"."""
+    for key in value:
+        if key not in fields:
+            hint = difflib.get_close_matches(str(key), fields, n=1)
+            raise InvalidComponentArgumentError(
+                f"{where}: unknown field {key!r}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + f"; fields: {', '.join(fields)}"
+            )
 
 
 def config_dict(value: Any, where: str, *, expected: str) -> dict[str, Any]:
