@@ -18,6 +18,7 @@ import pytest
 
 pytest.importorskip("headrace_tfx", reason="needs headrace-tfx and every component package")
 pytest.importorskip("headrace_bulkinferrer", reason="needs every component package installed")
+pytest.importorskip("headrace_infravalidator", reason="needs every component package installed")
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "integration_tests" / "pipelines" / "tfx_style" / "penguin_pipeline.py"
@@ -63,8 +64,10 @@ def test_a_tfx_style_pipeline_runs_cached_and_through_headrace_run(tmp_path: Pat
     args = ("tfx", "run", str(PIPELINE), "--pipeline_root", str(root), "--train_steps", "20")
     first = _headrace(*args)
     statuses = _summary(first)
-    assert len(statuses) == 11 and set(statuses.values()) == {"done"}, first.stdout
+    assert len(statuses) == 12 and set(statuses.values()) == {"done"}, first.stdout
     assert "BLESSED" in first.stdout and "pushed version" in first.stdout
+    [report] = root.glob("InfraValidator/blessing/*/infra_validation.json")
+    assert '"blessed": true' in report.read_text()
 
     [logs] = root.glob("BulkInferrer/inference_result/*")
     records = list(
@@ -84,7 +87,8 @@ def test_a_tfx_style_pipeline_runs_cached_and_through_headrace_run(tmp_path: Pat
         assert "species" in example.features.feature  # the input features stay
 
     second = _summary(_headrace(*args))
-    assert all(second[n] == "cached" for n in [*UP_TO_TRAINER, "BulkInferrerExamples"]), second
+    cached = [*UP_TO_TRAINER, "BulkInferrerExamples", "InfraValidator"]
+    assert all(second[n] == "cached" for n in cached), second
     assert second["Evaluator"] == "done"  # a new baseline: the model just blessed (TFX's rule)
 
     # The one edit a TFX user makes for `headrace run`: the import.

@@ -102,10 +102,26 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
         baseline_model=model_resolver.outputs["model"],
         eval_config=_eval_config(),
     )
+    infra_validator = tfx.components.InfraValidator(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        serving_spec=tfx.proto.ServingSpec(
+            tensorflow_serving=tfx.proto.TensorFlowServing(tags=["latest"]),
+            local_docker=tfx.proto.LocalDockerConfig(),
+        ),
+        validation_spec=tfx.proto.ValidationSpec(max_loading_time_seconds=120, num_tries=2),
+        request_spec=tfx.proto.RequestSpec(
+            tensorflow_serving=tfx.proto.TensorFlowServingRequestSpec(
+                signature_names=["serving_default"]
+            ),
+            num_examples=8,
+        ),
+    )
     with tfx.dsl.Cond(evaluator.outputs["blessing"].future()[0].custom_property("blessed") == 1):
         pusher = tfx.components.Pusher(
             model=trainer.outputs["model"],
             model_blessing=evaluator.outputs["blessing"],
+            infra_blessing=infra_validator.outputs["blessing"],
             push_destination=tfx.proto.PushDestination(
                 filesystem=tfx.proto.PushDestination.Filesystem(
                     base_directory=os.path.join(root, "serving_model"),
@@ -151,6 +167,7 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
             trainer,
             model_resolver,
             evaluator,
+            infra_validator,
             pusher,
             bulk_inferrer,
             bulk_examples,

@@ -33,6 +33,17 @@ FULL_NAMES = {
     "PredictOutput": "tfx.components.bulkinferrer.PredictOutput",
     "PredictOutputCol": "tfx.components.bulkinferrer.PredictOutputCol",
     "FeatureSlicingSpec": "tfx.components.evaluator.FeatureSlicingSpec",
+    "ServingSpec": "tfx.components.infra_validator.ServingSpec",
+    "TensorFlowServing": "tfx.components.infra_validator.TensorFlowServing",
+    "LocalDockerConfig": "tfx.components.infra_validator.LocalDockerConfig",
+    "KubernetesConfig": "tfx.components.infra_validator.KubernetesConfig",
+    "PodOverrides": "tfx.components.infra_validator.PodOverrides",
+    "EnvVar": "tfx.components.infra_validator.EnvVar",
+    "EnvVarSource": "tfx.components.infra_validator.EnvVarSource",
+    "SecretKeySelector": "tfx.components.infra_validator.SecretKeySelector",
+    "ValidationSpec": "tfx.components.infra_validator.ValidationSpec",
+    "RequestSpec": "tfx.components.infra_validator.RequestSpec",
+    "TensorFlowServingRequestSpec": "tfx.components.infra_validator.TensorFlowServingRequestSpec",
     "SingleSlicingSpec": "tfx.components.evaluator.SingleSlicingSpec",
 }
 

@@ -20,13 +20,13 @@ NAMES = {
     "Evaluator": ("headrace_evaluator:Evaluator", "headrace-evaluator"),
     "Pusher": ("headrace_pusher:Pusher", "headrace-pusher"),
     "BulkInferrer": ("headrace_bulkinferrer:BulkInferrer", "headrace-bulkinferrer"),
+    "InfraValidator": ("headrace_infravalidator:InfraValidator", "headrace-infravalidator"),
 }
 
 _LATER = "headrace has no {} component yet; see docs/migrating-from-tfx.md for what to do"
 MISSING = {
     "Tuner": _LATER.format("Tuner") + " (train with fixed hyperparameters, or import them)",
     "TunerFnResult": _LATER.format("Tuner"),
-    "InfraValidator": _LATER.format("InfraValidator"),
     "ExampleDiff": _LATER.format("ExampleDiff"),
 }
 
@@ -39,6 +39,7 @@ __all__ = [
     "FnArgs",
     "ImportExampleGen",
     "ImportSchemaGen",
+    "InfraValidator",
     "Pusher",
     "SchemaGen",
     "StatisticsGen",
