@@ -451,3 +451,16 @@ def test_a_file_that_runs_its_pipeline_in_main(run_cli: RunCli, tmp_path: Path) 
     document = json.loads(result.stdout)
     assert document["pipeline"]["name"] == "scripted"
     assert [n["id"] for n in document["nodes"]] == ["ExampleGen"]
+    # The runner's own run() is captured too: compiling never runs the pipeline.
+    path.write_text(
+        path.read_text()
+        .replace(
+            'run_in_console(_create("/root"))',
+            'LocalDagRunner().run(_create("/root"))',
+        )
+        .replace("import run_in_console", "import LocalDagRunner")
+    )
+    assert "LocalDagRunner().run(" in path.read_text()
+    result = run_cli("compile", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pipeline"]["name"] == "scripted"

@@ -20,6 +20,7 @@ __all__ = [
     "PipelineCaptured",
     "PipelineRunError",
     "capturing_runs",
+    "raise_if_capturing",
     "print_failures",
     "print_run_summary",
     "run_in_console",
@@ -58,6 +59,13 @@ def capturing_runs() -> Iterator[None]:
         yield
     finally:
         _capture["active"] = before
+
+
+def raise_if_capturing(pipeline: Any) -> None:
+    """Under :func:`capturing_runs`, hand ``pipeline`` over instead of running it (every
+    runner's ``run`` calls this first)."""
+    if _capture["active"]:
+        raise PipelineCaptured(pipeline)
 
 
 def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
@@ -171,8 +179,7 @@ def run_in_console(
     script exits non-zero). On the local runner (``LocalDagRunner(**runner_options)``) unless
     ``runner`` is another orchestrator's runner (its ``on_event`` is set here); the local
     runner's node output goes to per-node logs, as with ``headrace run``."""
-    if _capture["active"]:
-        raise PipelineCaptured(pipeline)
+    raise_if_capturing(pipeline)
     from headrace_core._console import RunConsole
     from headrace_core.metadata import child_environment, redact
     from headrace_core.orchestration.local import LocalDagRunner

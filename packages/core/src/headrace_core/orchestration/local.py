@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from headrace_core._run_report import PipelineRunError, run_in_console
+from headrace_core._run_report import PipelineRunError, raise_if_capturing, run_in_console
 from headrace_core.dsl import Pipeline
 from headrace_core.errors import HeadraceError
 from headrace_core.metadata import MetadataStore, child_environment, store_exists, strip_password
@@ -192,6 +192,8 @@ class LocalDagRunner:
         to_nodes: Collection[str] | None = None,
         resume: str | None = None,
     ) -> RunResult:
+        # `headrace compile` of a file that runs its pipeline in __main__ takes it from here.
+        raise_if_capturing(pipeline)
         started = time.monotonic()
         document = self._document(pipeline)
         if resume and (from_nodes or to_nodes):
