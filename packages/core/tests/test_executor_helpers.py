@@ -107,3 +107,30 @@ def test_split_files_pattern(tmp_path: Path) -> None:
 
     with pytest.raises(MineError, match=r"C: split 'test' of statistics .* it does not exist"):
         split_files_pattern(examples, "test", component="C", role="statistics", error=MineError)
+
+
+def test_saved_model_dir(tmp_path: Path) -> None:
+    from headrace_core import Model
+    from headrace_core.executor import saved_model_dir
+
+    model = Model(str(tmp_path))
+    with pytest.raises(ExecutorInputError) as e:
+        saved_model_dir(model, component="C", role="baseline_model")
+    assert str(e.value) == (
+        f"C: baseline_model {tmp_path} holds no SavedModel: no saved_model.pb in "
+        f"{tmp_path}/Format-Serving (it does not exist)"
+    )
+    (tmp_path / "Format-Serving").mkdir()
+    (tmp_path / "Format-Serving" / "saved_model.pb").write_bytes(b"")
+    assert saved_model_dir(model, component="C") == str(tmp_path / "Format-Serving")
+
+
+def test_json_property() -> None:
+    from headrace_core.executor import json_property
+
+    assert json_property({"p": {"a": 1}}, "p", component="C") == {"a": 1}
+    assert json_property({"p": '{"a": 1}'}, "p", component="C") == {"a": 1}  # TFX's form
+    assert json_property({"p": " "}, "p", component="C") is None
+    assert json_property({}, "p", component="C") is None
+    with pytest.raises(ExecutorInputError, match=r"^C: p is not valid JSON \(Expecting"):
+        json_property({"p": "{oops"}, "p", component="C")

@@ -10,7 +10,6 @@ SDK workers that share the pipeline root's file system.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -28,11 +27,11 @@ from headrace_core.artifacts import (
     BLESSED_KEY,
     encode_split_names,
     is_blessed,
-    serving_model_path,
     split_uri,
 )
 from headrace_core.executor import (
-    describe_directory,
+    json_property,
+    saved_model_dir,
     single_input,
     split_files_pattern,
     split_names,
@@ -49,17 +48,6 @@ _PAYLOADS = ("FORMAT_TF_EXAMPLE", "FORMAT_TF_SEQUENCE_EXAMPLE")
 _COMPONENT = "BulkInferrer"
 
 
-def _parameter(exec_properties: dict[str, Any], name: str) -> Any:
-    # TFX passes its messages as JSON strings; headrace passes the dicts themselves.
-    value = exec_properties.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value) if value.strip() else None
-        except json.JSONDecodeError as e:
-            raise BulkInferrerError(f"BulkInferrer: {name} is not valid JSON ({e})") from None
-    return value
-
-
 def _splits(examples: Artifact, data_spec: dict[str, Any]) -> dict[str, str]:
     """Split name -> file pattern, for the splits data_spec selects (all by default)."""
     known = split_names(examples, component=_COMPONENT, role="examples")
@@ -74,18 +62,6 @@ def _splits(examples: Artifact, data_spec: dict[str, Any]) -> dict[str, str]:
         split: split_files_pattern(examples, split, component=_COMPONENT, error=BulkInferrerError)
         for split in wanted
     }
-
-
-def _model_path(model: Artifact) -> str:
-    path = serving_model_path(model)
-    if not any(
-        os.path.isfile(os.path.join(path, n)) for n in ("saved_model.pb", "saved_model.pbtxt")
-    ):
-        raise BulkInferrerError(
-            f"BulkInferrer: model {model.uri} holds no SavedModel: no saved_model.pb in {path} "
-            f"({describe_directory(path)})"
-        )
-    return path
 
 
 def _check_signatures(path: str, model_spec: dict[str, Any]) -> None:
@@ -146,10 +122,14 @@ class Executor(BaseExecutor):
         if blessing is None:
             log.info("BulkInferrer: no model_blessing given; inferring with %s", model.uri)
 
-        data_spec = normalize_data_spec(_parameter(exec_properties, "data_spec"))
-        model_spec = normalize_model_spec(_parameter(exec_properties, "model_spec"))
+        data_spec = normalize_data_spec(
+            json_property(exec_properties, "data_spec", component=_COMPONENT, error=error)
+        )
+        model_spec = normalize_model_spec(
+            json_property(exec_properties, "model_spec", component=_COMPONENT, error=error)
+        )
         example_spec = normalize_output_example_spec(
-            _parameter(exec_properties, "output_example_spec")
+            json_property(exec_properties, "output_example_spec", component=_COMPONENT, error=error)
         )
         if (output_examples is None) != (example_spec is None) or (inference_result is None) == (
             output_examples is None
@@ -170,7 +150,7 @@ class Executor(BaseExecutor):
                 f"{examples.uri} hold {payload}: infer to inference_result instead"
             )
         patterns = _splits(examples, data_spec)
-        model_path = _model_path(model)
+        model_path = saved_model_dir(model, component=_COMPONENT, error=error)
 
         import tensorflow as tf
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from headrace_core.artifacts import Artifact, decode_split_names, split_uri
+from headrace_core.artifacts import Artifact, decode_split_names, serving_model_path, split_uri
 from headrace_core.errors import HeadraceError
 
 __all__ = [
@@ -27,9 +27,11 @@ __all__ = [
     "describe_directory",
     "import_ref",
     "included_splits",
+    "json_property",
     "load_executor_class",
     "object_ref",
     "report_progress",
+    "saved_model_dir",
     "single_input",
     "split_files_pattern",
     "split_names",
@@ -166,6 +168,43 @@ def split_files_pattern(
             f"{directory}: {describe_directory(directory)}"
         )
     return os.path.join(directory, "*")
+
+
+def saved_model_dir(
+    model: Artifact,
+    *,
+    component: str,
+    role: str = "model",
+    error: type[Exception] = ExecutorInputError,
+) -> str:
+    """The SavedModel folder of a Model artifact (``<uri>/Format-Serving``, where the Trainer
+    writes it), once it is known to hold one: otherwise an ``error`` naming the component, the
+    input (``role``) and what the folder holds."""
+    path = serving_model_path(model)
+    if any(os.path.isfile(os.path.join(path, n)) for n in ("saved_model.pb", "saved_model.pbtxt")):
+        return path
+    raise error(
+        f"{component}: {role} {model.uri} holds no SavedModel: no saved_model.pb in {path} "
+        f"({describe_directory(path)})"
+    )
+
+
+def json_property(
+    exec_properties: Mapping[str, Any],
+    name: str,
+    *,
+    component: str,
+    error: type[Exception] = ExecutorInputError,
+) -> Any:
+    """Execution property ``name`` as headrace passes it, or parsed from the JSON string TFX
+    passes instead (an empty string is None); bad JSON is an ``error`` naming it."""
+    value = exec_properties.get(name)
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value) if value.strip() else None
+    except json.JSONDecodeError as e:
+        raise error(f"{component}: {name} is not valid JSON ({e})") from None
 
 
 def report_progress(message: str) -> None:

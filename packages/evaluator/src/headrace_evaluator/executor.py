@@ -21,9 +21,8 @@ from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import (
     SERVING_MODEL_DIR,
     decode_split_names,
-    serving_model_path,
 )
-from headrace_core.executor import describe_directory, single_input, split_files_pattern
+from headrace_core.executor import saved_model_dir, single_input, split_files_pattern
 from headrace_evaluator.errors import EvaluatorError
 from headrace_evaluator.eval_config import iter_thresholds
 from headrace_evaluator.report import (
@@ -69,21 +68,6 @@ DEFAULT_SPLITS = ("eval",)
 #: 'tf_generic' calls the serving signature and computes exactly the configured metrics,
 #: with the same values, in about half the time (see the package README).
 DEFAULT_MODEL_TYPE = "tf_generic"
-
-
-def _serving_dir(model: Artifact, key: str) -> str:
-    """The SavedModel of a Model artifact, where the Trainer writes it and the Pusher reads it
-    (``<uri>/Format-Serving``)."""
-    serving = serving_model_path(model)
-    if any(
-        os.path.isfile(os.path.join(serving, name))
-        for name in ("saved_model.pb", "saved_model.pbtxt")
-    ):
-        return serving
-    raise EvaluatorError(
-        f"Evaluator: {key} {model.uri} holds no SavedModel: no saved_model.pb in {serving} "
-        f"({describe_directory(serving)})"
-    )
 
 
 def _json_property(name: str, value: str) -> Any:
@@ -345,8 +329,12 @@ class Executor(BaseExecutor):
             raise EvaluatorError("Evaluator: eval_config is missing (a tfma.EvalConfig as JSON)")
         splits = _example_splits(exec_properties.get("example_splits"))
         patterns = _split_patterns(examples, splits)
-        model_path = _serving_dir(model, "model")
-        baseline_path = _serving_dir(baseline, "baseline_model") if baseline else None
+        model_path = saved_model_dir(model, component=component, error=error)
+        baseline_path = (
+            saved_model_dir(baseline, component=component, role="baseline_model", error=error)
+            if baseline
+            else None
+        )
         schema = (
             load_schema(schema_artifact.uri, component=component, error=error)
             if schema_artifact is not None

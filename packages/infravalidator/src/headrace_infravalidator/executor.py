@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import BLESSED_KEY, serving_model_path
-from headrace_core.executor import single_input, split_files_pattern, split_names
+from headrace_core.executor import json_property, single_input, split_files_pattern, split_names
 from headrace_infravalidator.errors import InfraValidatorError
 from headrace_infravalidator.specs import (
     DEFAULT_MAX_LOADING_TIME_SECONDS,
@@ -45,13 +45,6 @@ _REQUEST_SECONDS = 120
 
 class _TryFailedError(Exception):
     pass
-
-
-def _parameter(exec_properties: dict[str, Any], name: str) -> Any:
-    value = exec_properties.get(name)
-    if isinstance(value, str):  # TFX passes its messages as JSON strings
-        return json.loads(value) if value.strip() else None
-    return value
 
 
 def _canary_records(examples: Artifact, request_spec: dict[str, Any]) -> list[bytes]:
@@ -169,9 +162,15 @@ class Executor(BaseExecutor):
         blessing = single_input(
             output_dict, "blessing", component=_COMPONENT, what="output", error=error
         )
-        serving_spec = normalize_serving_spec(_parameter(exec_properties, "serving_spec"))
-        validation = normalize_validation_spec(_parameter(exec_properties, "validation_spec"))
-        request_spec = normalize_request_spec(_parameter(exec_properties, "request_spec"))
+        serving_spec = normalize_serving_spec(
+            json_property(exec_properties, "serving_spec", component=_COMPONENT, error=error)
+        )
+        validation = normalize_validation_spec(
+            json_property(exec_properties, "validation_spec", component=_COMPONENT, error=error)
+        )
+        request_spec = normalize_request_spec(
+            json_property(exec_properties, "request_spec", component=_COMPONENT, error=error)
+        )
 
         requests: list[dict[str, Any]] = []
         tag_set = ["serve"]
