@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, TextIO
+from typing import Any
 
 from headrace_core.errors import HeadraceError
 
@@ -20,11 +20,11 @@ __all__ = [
     "PipelineCaptured",
     "PipelineRunError",
     "capturing_runs",
-    "raise_if_capturing",
     "print_failures",
+    "print_run_start",
     "print_run_summary",
+    "raise_if_capturing",
     "run_in_console",
-    "summary_counts",
 ]
 
 
@@ -103,9 +103,21 @@ def _headlines(result: Any, producers: set[str]) -> list[tuple[str, str]]:
     return lines
 
 
+def print_run_start(document: Mapping[str, Any], orchestrator: str, url: str) -> None:
+    """``running 'penguin': 9 nodes on local, metadata in URL`` (the URL without password)."""
+    from headrace_core.metadata import redact
+
+    print(
+        f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes on "
+        f"{orchestrator}, metadata in {redact(url)}",
+        flush=True,
+    )
+
+
 def print_run_summary(result: Any, document: Mapping[str, Any]) -> None:
     """Each node's status and duration, then the headlines of the artifacts that matter (a
-    model's metrics, its blessing, where it was pushed), from viewers that ask for it."""
+    model's metrics, its blessing, where it was pushed), from viewers that ask for it, and
+    how many nodes ended how: ``run ID: 8 complete, 1 cached in 14.7s``."""
     from headrace_core._console import LABELS
     from headrace_core.runtime import Status
 
@@ -125,16 +137,13 @@ def print_run_summary(result: Any, document: Mapping[str, Any]) -> None:
     for node_id, line in headlines:
         print(f"  {node_id.ljust(width)}  {line}")
     print()
-
-
-def summary_counts(result: Any) -> str:
-    """``9 complete, 1 cached``: how many nodes ended how."""
     counts: dict[str, int] = {}
     for r in result.results.values():
         counts[r.status] = counts.get(r.status, 0) + 1
     if result.not_run:
         counts["not run"] = len(result.not_run)
-    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    print(f"run {result.run_id}: {summary} in {result.duration:.1f}s", flush=True)
 
 
 def print_failures(
@@ -143,14 +152,13 @@ def print_failures(
     *,
     verbose: bool = False,
     local: bool = True,
-    stream: TextIO | None = None,
 ) -> None:
     """Each failed node's error, where its output went (a local run's node log), and how to
-    see the details."""
+    see the details, on standard error."""
     from headrace_core.metadata import redact
     from headrace_core.runtime import PipelineLayout
 
-    out = stream or sys.stderr
+    out = sys.stderr
     for node_id in result.failed_nodes:
         failure = result.results[node_id]
         print(
@@ -181,7 +189,7 @@ def run_in_console(
     runner's node output goes to per-node logs, as with ``headrace run``."""
     raise_if_capturing(pipeline)
     from headrace_core._console import RunConsole
-    from headrace_core.metadata import child_environment, redact
+    from headrace_core.metadata import child_environment
     from headrace_core.orchestration.local import LocalDagRunner
     from headrace_core.runtime import PipelineLayout, new_run_id, pipeline_metadata_url
 
@@ -195,12 +203,7 @@ def run_in_console(
     os.environ.update(child_environment(url, {}))
     console = RunConsole(max(len(n["id"]) for n in document["nodes"]), verbose=verbose)
     runner.on_event = console.event
-    name = document["pipeline"]["name"]
-    where = "local" if local else type(runner).__name__
-    print(
-        f"running {name!r}: {len(document['nodes'])} nodes on {where}, metadata in {redact(url)}",
-        flush=True,
-    )
+    print_run_start(document, "local" if local else type(runner).__name__, url)
     run_id = new_run_id()
     if local:
         with console.capturing(PipelineLayout(document["pipeline"]["root"]), run_id):
@@ -208,7 +211,6 @@ def run_in_console(
     else:
         result = runner.run(document)
     print_run_summary(result, document)
-    print(f"run {result.run_id}: {summary_counts(result)} in {result.duration:.1f}s", flush=True)
     if not result.succeeded:
         print_failures(result, document, verbose=verbose, local=local)
         failed = result.failed_nodes
@@ -217,5 +219,6 @@ def run_in_console(
             if failed
             else f"{', '.join(map(repr, sorted(result.not_run)))} did not run"
         )
+        name = document["pipeline"]["name"]
         raise PipelineRunError(f"pipeline {name!r}, run {result.run_id}: {what}", result)
     return result

@@ -128,7 +128,7 @@ def _start(
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from headrace_core._console import RunConsole
-    from headrace_core._run_report import print_failures, print_run_summary, summary_counts
+    from headrace_core._run_report import print_failures, print_run_start, print_run_summary
     from headrace_core.errors import HeadraceError
     from headrace_core.metadata import child_environment, conceal, redact
     from headrace_core.orchestration.local import LocalDagRunner
@@ -208,12 +208,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{cached} of {len(plan)} nodes predicted cached")
         return 0
     if not quiet:
-        print(
-            f"running {document['pipeline']['name']!r}: {len(document['nodes'])} nodes "
-            f"on {args.orchestrator}, metadata in "
-            f"{redact(pipeline_metadata_url(document, args.metadata))}",
-            flush=True,
-        )
+        print_run_start(document, args.orchestrator, pipeline_metadata_url(document, args.metadata))
     run_id = args.resume or new_run_id()
     if args.orchestrator == "local":
         # Node output goes to per-node logs; the console keeps headrace's lines (on standard
@@ -235,7 +230,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _print_json(dict(result.to_json(), metadata=redact(result.metadata_url)))
     else:
         print_run_summary(result, document)
-        print(f"run {result.run_id}: {summary_counts(result)} in {result.duration:.1f}s")
     if not result.succeeded:
         print_failures(result, document, verbose=args.verbose, local=args.orchestrator == "local")
         return 1
