@@ -35,10 +35,6 @@ def _as_dict(value: Any, where: str, example: str) -> dict[str, Any]:
     )
 
 
-def _known(value: Mapping[str, Any], fields: tuple[str, ...], where: str) -> None:
-    check_fields(value, fields, where)
-
-
 def _names(value: Any, where: str) -> list[str]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise InvalidComponentArgumentError(f"{where} must be a list of names, got {value!r:.80}")
@@ -59,7 +55,7 @@ def normalize_data_spec(value: Any) -> dict[str, Any]:
     """DataSpec: ``example_splits``, the splits to infer on (none: every split, as TFX)."""
     where = "BulkInferrer: data_spec"
     spec = _as_dict({} if value is None else value, where, "{'example_splits': ['unlabelled']}")
-    _known(spec, ("example_splits",), where)
+    check_fields(spec, ("example_splits",), where)
     splits = _names(spec.get("example_splits", []), f"{where}.example_splits")
     return {"example_splits": splits} if splits else {}
 
@@ -71,7 +67,7 @@ def normalize_model_spec(value: Any) -> dict[str, Any]:
     spec = _as_dict(
         {} if value is None else value, where, "{'model_signature_name': ['serving_default']}"
     )
-    _known(spec, ("model_signature_name", "tag"), where)
+    check_fields(spec, ("model_signature_name", "tag"), where)
     result = {}
     for field in ("model_signature_name", "tag"):
         names = _names(spec.get(field, []), f"{where}.{field}")
@@ -85,7 +81,7 @@ def _output_column(value: Any, where: str) -> dict[str, str]:
         raise InvalidComponentArgumentError(
             f"{where} must be a dict with output_key and output_column, got {value!r:.80}"
         )
-    _known(value, ("output_key", "output_column"), where)
+    check_fields(value, ("output_key", "output_column"), where)
     return {
         "output_key": _column(value.get("output_key"), f"{where}.output_key"),
         "output_column": _column(value.get("output_column"), f"{where}.output_column"),
@@ -95,7 +91,7 @@ def _output_column(value: Any, where: str) -> dict[str, str]:
 def _columns_spec(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidComponentArgumentError(f"{where} must be a dict, got {value!r:.80}")
-    _known(value, ("signature_name", *OUTPUT_TYPES), where)
+    check_fields(value, ("signature_name", *OUTPUT_TYPES), where)
     kinds = [k for k in OUTPUT_TYPES if k in value]
     if len(kinds) != 1:
         raise InvalidComponentArgumentError(
@@ -110,7 +106,7 @@ def _columns_spec(value: Any, where: str) -> dict[str, Any]:
     inner = f"{where}.{kind}"
     if not isinstance(body, Mapping):
         raise InvalidComponentArgumentError(f"{inner} must be a dict, got {body!r:.80}")
-    _known(body, OUTPUT_TYPES[kind], inner)
+    check_fields(body, OUTPUT_TYPES[kind], inner)
     if kind == "predict_output":
         columns = body.get("output_columns")
         if not isinstance(columns, (list, tuple)) or not columns:
@@ -140,7 +136,7 @@ def normalize_output_example_spec(value: Any) -> dict[str, Any] | None:
         return None
     where = "BulkInferrer: output_example_spec"
     spec = _as_dict(value, where, "{'output_columns_spec': [{'predict_output': {...}}]}")
-    _known(spec, ("output_columns_spec",), where)
+    check_fields(spec, ("output_columns_spec",), where)
     entries = spec.get("output_columns_spec") or []
     if not isinstance(entries, (list, tuple)):
         raise InvalidComponentArgumentError(
