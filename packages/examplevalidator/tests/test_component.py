@@ -96,3 +96,38 @@ def test_distribution_conforms() -> None:
     # Also checks, in a fresh interpreter, that loading the plugin and importing the component
     # imports neither TensorFlow nor Beam.
     assert check_distribution("headrace-examplevalidator") == ["ExampleValidator"]
+
+
+def test_a_pipeline_without_serving_statistics_keeps_its_ir_and_cache_key() -> None:
+    # Pinned from the release before serving_statistics existed: a pipeline that does not use
+    # it must compile to the same node and hit the cache it filled then. The executor's source
+    # hash is left out: any edit to the executor changes it, by design.
+    from headrace_core import cache
+
+    stats, schema = _importers()
+    validator = ExampleValidator(stats.outputs["result"], schema.outputs["result"])
+    document = ir_mod.compile(Pipeline("ev", "/tmp/ev", [stats, schema, validator]))
+    [node] = [n for n in document["nodes"] if n["id"] == "ExampleValidator"]
+    assert node["parameters"] == {"fail_on_anomalies": False}
+    assert node["inputs"] == {
+        "schema": {"type": "Schema", "producer": "schema", "output": "result", "optional": False},
+        "statistics": {
+            "type": "ExampleStatistics",
+            "producer": "stats",
+            "output": "result",
+            "optional": False,
+        },
+    }
+    assert node["outputs"] == {
+        "anomalies": {"type": "ExampleAnomalies", "optional": False, "allow_empty": False}
+    }
+    assert node["upstream"] == ["schema", "stats"]
+    parts = cache.cache_key_parts("ev", node, {"statistics": [(1, "f1")], "schema": [(2, "f2")]})
+    parts["executor"] = {k: v for k, v in parts["executor"].items() if k != "source"}
+    assert cache.canonical(parts) == (
+        '{"executor":{"ref":"headrace_examplevalidator.executor:Executor"},"inputs":{"schema":'
+        '[[2,"f2"]],"statistics":[[1,"f1"]]},"module_files":{},"node":"ExampleValidator",'
+        '"parameters":{"fail_on_anomalies":false},"pipeline":"ev","provider":{"distribution":'
+        '"headrace-examplevalidator","version":"' + __version__ + '"},"type":'
+        '"headrace_examplevalidator.component.ExampleValidator"}'
+    )
