@@ -28,9 +28,19 @@ def _importers() -> tuple[Importer, Importer]:
 
 
 def test_tfx_names() -> None:
-    assert set(ExampleValidatorSpec.INPUTS) == {"statistics", "schema", "baseline_statistics"}
+    assert set(ExampleValidatorSpec.INPUTS) == {
+        "statistics",
+        "schema",
+        "baseline_statistics",
+        "serving_statistics",
+    }
     assert ExampleValidatorSpec.INPUTS["baseline_statistics"].optional
-    assert set(ExampleValidatorSpec.PARAMETERS) == {"exclude_splits", "fail_on_anomalies"}
+    assert ExampleValidatorSpec.INPUTS["serving_statistics"].optional
+    assert set(ExampleValidatorSpec.PARAMETERS) == {
+        "exclude_splits",
+        "fail_on_anomalies",
+        "serving_split_name",
+    }
     assert ExampleValidatorSpec.OUTPUTS["anomalies"].type is ExampleAnomalies
     stats, schema = _importers()
     validator = ExampleValidator(stats.outputs["result"], schema.outputs["result"])
@@ -64,9 +74,51 @@ def test_parameters_and_baseline() -> None:
     assert node["provider"]["version"] == __version__
 
 
+def test_serving_statistics_and_split() -> None:
+    stats, schema = _importers()
+    serving = Importer(
+        source_uri="/data/serving",
+        artifact_type=ExampleStatistics,
+        properties={"split_names": '["serving"]', "span": 0},
+    ).with_id("serving")
+    validator = ExampleValidator(
+        stats.outputs["result"],
+        schema.outputs["result"],
+        serving_statistics=serving.outputs["result"],
+        serving_split_name="serving",
+    )
+    assert validator.exec_properties == {
+        "fail_on_anomalies": False,
+        "serving_split_name": "serving",
+    }
+    document = ir_mod.compile(Pipeline("ev", "/tmp/ev", [stats, schema, serving, validator]))
+    [node] = [n for n in document["nodes"] if n["id"] == "ExampleValidator"]
+    assert node["inputs"]["serving_statistics"] == {
+        "type": "ExampleStatistics",
+        "producer": "serving",
+        "output": "result",
+        "optional": True,
+    }
+    assert node["parameters"] == {"fail_on_anomalies": False, "serving_split_name": "serving"}
+    # The split may be left unset: the serving statistics' only split is used at run time.
+    alone = ExampleValidator(
+        stats.outputs["result"],
+        schema.outputs["result"],
+        serving_statistics=serving.outputs["result"],
+    )
+    assert alone.exec_properties == {"fail_on_anomalies": False}
+    assert set(alone.inputs) == {"statistics", "schema", "serving_statistics"}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
+        (
+            {"serving_split_name": "serving"},
+            "serving_split_name 'serving' is set but input 'serving_statistics' is not given",
+        ),
+        ({"serving_split_name": ""}, "serving_split_name must be a split name, got ''"),
+        ({"serving_split_name": ["a"]}, r"serving_split_name must be a split name, got \['a'\]"),
         ({"exclude_splits": "eval"}, "exclude_splits must be a list of split names"),
         ({"exclude_splits": ["eval", 3]}, "exclude_splits must be a list of split names"),
         ({"fail_on_anomalies": "yes"}, "parameter 'fail_on_anomalies' expects bool"),
@@ -82,14 +134,13 @@ def test_channels_of_the_wrong_type_are_refused() -> None:
     stats, schema = _importers()
     with pytest.raises(InvalidComponentArgumentError, match="input 'schema' expects Schema"):
         ExampleValidator(stats.outputs["result"], stats.outputs["result"])
-    with pytest.raises(
-        InvalidComponentArgumentError, match="input 'baseline_statistics' expects ExampleStatistics"
-    ):
-        ExampleValidator(
-            stats.outputs["result"],
-            schema.outputs["result"],
-            baseline_statistics=schema.outputs["result"],
-        )
+    for key in ("baseline_statistics", "serving_statistics"):
+        with pytest.raises(
+            InvalidComponentArgumentError, match=f"input '{key}' expects ExampleStatistics"
+        ):
+            ExampleValidator(
+                stats.outputs["result"], schema.outputs["result"], **{key: schema.outputs["result"]}
+            )
 
 
 def test_distribution_conforms() -> None:

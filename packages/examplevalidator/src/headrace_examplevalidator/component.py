@@ -29,6 +29,13 @@ class ExampleValidatorSpec(ComponentSpec):
             default=False,
             description="raise (and publish nothing) when any validated split has an anomaly",
         ),
+        "serving_split_name": ExecutionParameter(
+            type=str,
+            optional=True,
+            description=(
+                "the split of serving_statistics that holds the serving data; unset: its only split"
+            ),
+        ),
     }
     INPUTS = {
         "statistics": ChannelParameter(
@@ -43,6 +50,14 @@ class ExampleValidatorSpec(ComponentSpec):
                 "each split is compared with the baseline's split of the same name"
             ),
         ),
+        "serving_statistics": ChannelParameter(
+            type=ExampleStatistics,
+            optional=True,
+            description=(
+                "statistics of serving data for the skew comparators of the schema; every "
+                "validated split is compared with its serving_split_name split"
+            ),
+        ),
     }
     OUTPUTS = {
         "anomalies": ChannelParameter(
@@ -53,7 +68,8 @@ class ExampleValidatorSpec(ComponentSpec):
 
 
 class ExampleValidator(BaseComponent):
-    """Validates example statistics against a schema, and against baseline statistics for drift.
+    """Validates example statistics against a schema, against baseline statistics for drift
+    and against serving statistics for training/serving skew.
 
     The ``anomalies`` output holds, per split, TFX's ``SchemaDiff.pb`` and a readable
     ``anomalies.txt`` / ``anomalies.html``; its custom properties ``blessed_<split>`` (1 clean,
@@ -62,6 +78,10 @@ class ExampleValidator(BaseComponent):
 
         with Cond(validator.outputs["anomalies"].future()[0].custom_property("blessed") == 1):
             trainer = Trainer(...)
+
+    With ``serving_statistics`` (an input TFX does not have), each validated split is also
+    compared with the serving data, split ``serving_split_name`` or the only one, by the
+    schema's ``skew_comparator``s; a distance above its threshold is an anomaly of the feature.
     """
 
     SPEC_CLASS = ExampleValidatorSpec
@@ -74,6 +94,8 @@ class ExampleValidator(BaseComponent):
         exclude_splits: Sequence[str] | None = None,
         baseline_statistics: Channel | None = None,
         fail_on_anomalies: bool = False,
+        serving_statistics: Channel | None = None,
+        serving_split_name: str | None = None,
     ) -> None:
         if exclude_splits is not None and (
             isinstance(exclude_splits, str)
@@ -84,10 +106,24 @@ class ExampleValidator(BaseComponent):
                 "ExampleValidator: exclude_splits must be a list of split names, "
                 f"got {exclude_splits!r:.80}"
             )
+        if serving_split_name is not None:
+            if not isinstance(serving_split_name, str) or not serving_split_name:
+                raise InvalidComponentArgumentError(
+                    "ExampleValidator: serving_split_name must be a split name, "
+                    f"got {serving_split_name!r:.80}"
+                )
+            if serving_statistics is None:
+                raise InvalidComponentArgumentError(
+                    f"ExampleValidator: serving_split_name {serving_split_name!r} is set but "
+                    "input 'serving_statistics' is not given; wire it to the serving data's "
+                    "StatisticsGen"
+                )
         super().__init__(
             statistics=statistics,
             schema=schema,
             exclude_splits=list(exclude_splits) if exclude_splits is not None else None,
             baseline_statistics=baseline_statistics,
             fail_on_anomalies=fail_on_anomalies,
+            serving_statistics=serving_statistics,
+            serving_split_name=serving_split_name,
         )

@@ -4,6 +4,10 @@ Imported only when the node runs (TFDV imports TensorFlow). Reads TFX's layouts:
 statistics in ``<uri>/Split-<name>/FeatureStats.pb`` (a serialized
 DatasetFeatureStatisticsList; the older ``stats_tfrecord`` is read too), the schema in
 ``<uri>/schema.pbtxt``. Writes TFX's ``Split-<name>/SchemaDiff.pb`` plus readable reports.
+
+Drift compares each split with the baseline's split of the same name; skew compares each split
+with one split of ``serving_statistics`` (TFX has no serving input: its users call TFDV's
+``validate_statistics(..., serving_statistics=...)`` themselves).
 """
 
 from __future__ import annotations
@@ -42,8 +46,31 @@ def _write(path: str, data: str | bytes) -> None:
             f.write(data)
 
 
+def _serving_split(serving: Artifact, wanted: Any) -> str:
+    """The split of ``serving`` that holds the serving data: ``serving_split_name``, or the only
+    split. Guessing among several would silently measure skew against the wrong data."""
+    encoded = serving.get_property("split_names")
+    names = decode_split_names(encoded if isinstance(encoded, str) else None)
+    listed = ", ".join(names) or "none"
+    if wanted:
+        if wanted not in names:
+            raise ValueError(
+                f"ExampleValidator: serving_split_name {wanted!r} is not a split of "
+                f"serving_statistics {serving.uri} (its splits: {listed})"
+            )
+        return str(wanted)
+    if len(names) != 1:
+        raise ValueError(
+            f"ExampleValidator: serving_statistics {serving.uri} has "
+            f"{'no splits' if not names else f'{len(names)} splits ({listed})'}; set "
+            "serving_split_name to the one that holds the serving data"
+        )
+    return names[0]
+
+
 class Executor(BaseExecutor):
-    """Validates each split of ``statistics`` against ``schema`` (and ``baseline_statistics``)."""
+    """Validates each split of ``statistics`` against ``schema`` (and ``baseline_statistics``,
+    ``serving_statistics``)."""
 
     def Do(  # noqa: N802 - TFX's method name
         self,
@@ -57,6 +84,7 @@ class Executor(BaseExecutor):
         baseline = single_input(
             input_dict, "baseline_statistics", component=component, optional=True
         )
+        serving = single_input(input_dict, "serving_statistics", component=component, optional=True)
         output = single_input(output_dict, "anomalies", component=component, what="output")
         fail_on_anomalies = bool(exec_properties.get("fail_on_anomalies", False))
 
@@ -79,6 +107,13 @@ class Executor(BaseExecutor):
                     f"{', '.join(baseline_splits) or 'none'})"
                 )
 
+        serving_split, serving_stats = None, None
+        if serving is not None:
+            serving_split = _serving_split(serving, exec_properties.get("serving_split_name"))
+            serving_stats = load_split_statistics(
+                serving, serving_split, component=component, role="serving_statistics"
+            )
+
         schema = load_schema(schema_artifact.uri, component=component)
         import tensorflow_data_validation as tfdv
 
@@ -93,7 +128,12 @@ class Executor(BaseExecutor):
                 else None
             )
             try:
-                anomalies = tfdv.validate_statistics(current, schema, previous_statistics=previous)
+                anomalies = tfdv.validate_statistics(
+                    current,
+                    schema,
+                    previous_statistics=previous,
+                    serving_statistics=serving_stats,
+                )
             except (ValueError, TypeError, RuntimeError) as e:
                 raise ValueError(
                     f"ExampleValidator: cannot validate split '{split}' of {statistics.uri} "
@@ -126,5 +166,8 @@ class Executor(BaseExecutor):
         output.set_custom_property("num_anomalies", sum(len(r.anomalies) for r in reports))
         if baseline is not None:
             output.set_custom_property("baseline_statistics_uri", baseline.uri)
+        if serving is not None and serving_split is not None:
+            output.set_custom_property("serving_statistics_uri", serving.uri)
+            output.set_custom_property("serving_split_name", serving_split)
         if fail_on_anomalies and not all(r.blessed for r in reports):
             raise AnomaliesFoundError(reports)

@@ -1,5 +1,6 @@
 """``headrace show`` for ExampleAnomalies: per split, each anomalous feature with severity,
-short and long description. Reads the protos with tensorflow-metadata only (no TFDV)."""
+short and long description, and the drift and skew measurements with what they compared
+against. Reads the protos with tensorflow-metadata only (no TFDV)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ def _splits(artifact: Artifact) -> list[str]:
     return sorted(n[len("Split-") :] for n in os.listdir(artifact.uri) if n.startswith("Split-"))
 
 
+def _compared_with(artifact: Artifact) -> dict[str, str]:
+    """The statistics the drift and skew measurements were taken against, as the executor
+    recorded them: a skew of 0.03 means little without knowing which serving data."""
+    found = {}
+    baseline = artifact.get_custom_property("baseline_statistics_uri")
+    if baseline:
+        found["drift"] = f"baseline statistics {baseline}"
+    serving = artifact.get_custom_property("serving_statistics_uri")
+    if serving:
+        split = artifact.get_custom_property("serving_split_name")
+        found["skew"] = f"serving statistics {serving}" + (f", split '{split}'" if split else "")
+    return found
+
+
 def summarize(artifact: Artifact) -> ArtifactSummary:
     span = artifact.properties.get("span")
     title = f"ExampleAnomalies #{artifact.id} at {artifact.uri}" + (
@@ -40,6 +55,9 @@ def summarize(artifact: Artifact) -> ArtifactSummary:
             lines.append(f"split '{split}': no {ANOMALIES_FILE}")
             continue
         reports.append(read_split_report(artifact.uri, split))
+    compared = _compared_with(artifact)
+    if compared:
+        title += "".join(f"\n{kind} against {what}" for kind, what in compared.items())
     text = render_text(reports, title).rstrip("\n")
     if lines:
         text += "\n" + "\n".join(lines)
@@ -53,5 +71,6 @@ def summarize(artifact: Artifact) -> ArtifactSummary:
         {
             "blessed": blessed if blessed is not None else int(all(r.blessed for r in reports)),
             "splits": {r.split: r.to_json() for r in reports},
+            **({"compared_with": compared} if compared else {}),
         },
     )
