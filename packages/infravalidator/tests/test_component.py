@@ -61,8 +61,19 @@ def test_every_form_gives_one_canonical_parameter() -> None:
         ({"validation_spec": {"num_tries": -1}}, r"num_tries must be an int >= 1"),
         ({"request_spec": {"num_examples": 3}}, "request_spec needs tensorflow_serving"),
         (
-            {"request_spec": {"tensorflow_serving": {}, "make_warmup": True}},
-            "make_warmup: headrace does not write warm-up requests",
+            {"request_spec": {"tensorflow_serving": {}, "make_warmup": "yes"}},
+            "request_spec.make_warmup must be a bool, got 'yes'",
+        ),
+        (
+            {
+                "request_spec": {
+                    "tensorflow_serving": {"signature_names": ["a", "b"]},
+                    "num_examples": 501,
+                    "make_warmup": True,
+                }
+            },
+            "make_warmup: num_examples x signature_names is 1002 warm-up requests; TF Serving "
+            "reads at most 1000",
         ),
         (
             {"request_spec": {"tensorflow_serving": {"signature_names": "x"}}},
@@ -73,6 +84,25 @@ def test_every_form_gives_one_canonical_parameter() -> None:
 def test_bad_parameters_are_named(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidComponentArgumentError, match=message):
         _node(**kwargs)
+
+
+def test_make_warmup_in_every_form() -> None:
+    # TFX's message form is checked in headrace-tfx, which owns the proto classes.
+    forms = [
+        '{"tensorflow_serving": {}, "num_examples": 2, "make_warmup": true}',
+        {"tensorflow_serving": {}, "num_examples": 2, "make_warmup": True},
+    ]
+    for form in forms:
+        node = _node(request_spec=form)
+        assert node.exec_properties["request_spec"] == {
+            "tensorflow_serving": {},
+            "num_examples": 2,
+            "make_warmup": True,
+        }
+    # Unset or false: the canonical spec it always had, so existing pipelines keep their key.
+    for off in ({"tensorflow_serving": {}}, {"tensorflow_serving": {}, "make_warmup": False}):
+        assert _node(request_spec=off).exec_properties["request_spec"] == {"tensorflow_serving": {}}
+    assert set(_node().outputs) == {"blessing"}
 
 
 def test_examples_input() -> None:

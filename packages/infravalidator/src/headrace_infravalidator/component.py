@@ -44,7 +44,8 @@ class InfraValidatorSpec(ComponentSpec):
             optional=True,
             description=(
                 "infra_validator_pb2.RequestSpec as JSON: canary requests from examples "
-                "(tensorflow_serving.signature_names, split_name, num_examples)"
+                "(tensorflow_serving.signature_names, split_name, num_examples); make_warmup "
+                "also writes them into a copy of a blessed model"
             ),
         ),
     }
@@ -63,7 +64,8 @@ class InfraValidatorSpec(ComponentSpec):
             type=InfraBlessing,
             description=(
                 "INFRA_BLESSED or INFRA_NOT_BLESSED, infra_validation.json; custom property "
-                "blessed (1 or 0), which the Pusher's infra_blessing checks"
+                "blessed (1 or 0), which the Pusher's infra_blessing checks; with make_warmup "
+                "and blessed, stamped_model/ (the model with its warm-up file) and has_model=1"
             ),
         ),
     }
@@ -87,6 +89,10 @@ class InfraValidator(BaseComponent):
             request_spec={"tensorflow_serving": {}, "num_examples": 10},
         )
         pusher = Pusher(..., infra_blessing=infra_validator.outputs["blessing"])
+
+    With ``request_spec={..., "make_warmup": True}`` a blessed model is also copied, as TFX
+    does, into ``<blessing>/stamped_model/`` with the canary requests as TF Serving's warm-up
+    file (``assets.extra/tf_serving_warmup_requests``), and the blessing gets ``has_model=1``.
 
     Each parameter also takes TFX's ``infra_validator_pb2`` message or its JSON.
     """

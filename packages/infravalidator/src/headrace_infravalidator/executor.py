@@ -5,7 +5,8 @@ waits for the model to load within ``max_loading_time_seconds``, sends the canar
 and stops the process. A try fails when the model does not load, loads too slowly, a request
 fails, or the process dies; the model is blessed when a try succeeds within ``num_tries``.
 Writes TFX's ``INFRA_BLESSED`` / ``INFRA_NOT_BLESSED`` marker, ``infra_validation.json`` (every
-try, with its reason) and the ``blessed`` custom property.
+try, with its reason) and the ``blessed`` custom property; with ``request_spec.make_warmup``
+and a blessed model, also TFX's ``stamped_model/`` (see :mod:`headrace_infravalidator.warmup`).
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ from headrace_infravalidator.specs import (
     normalize_validation_spec,
 )
 
-__all__ = ["BLESSED_FILE", "NOT_BLESSED_FILE", "REPORT_FILE", "Executor"]
+__all__ = ["BLESSED_FILE", "HAS_MODEL_KEY", "NOT_BLESSED_FILE", "REPORT_FILE", "Executor"]
 
 log = logging.getLogger(__name__)
 
 BLESSED_FILE = "INFRA_BLESSED"
 NOT_BLESSED_FILE = "INFRA_NOT_BLESSED"
 REPORT_FILE = "infra_validation.json"
+#: TFX's custom property of a blessing that holds a stamped model (the Pusher checks it).
+HAS_MODEL_KEY = "has_model"
 _COMPONENT = "InfraValidator"
 _REQUEST_SECONDS = 120
 
@@ -145,6 +148,40 @@ def _try_once(
             server.wait()
 
 
+def _stamp_model(
+    model_path: str,
+    tag_set: list[str],
+    requests: list[dict[str, Any]],
+    records: list[bytes],
+    serving_spec: dict[str, Any],
+    blessing: Artifact,
+) -> dict[str, Any]:
+    from headrace_infravalidator.warmup import (
+        DEFAULT_MODEL_NAME,
+        STAMPED_MODEL_DIR,
+        WARMUP_FILE,
+        prediction_logs,
+        write_stamped_model,
+    )
+
+    logs = prediction_logs(
+        model_path,
+        tag_set,
+        [r["signature"] for r in requests],
+        records,
+        serving_spec.get("model_name") or DEFAULT_MODEL_NAME,
+    )
+    try:
+        path = write_stamped_model(model_path, blessing.uri, logs)
+    except OSError as e:
+        raise InfraValidatorError(
+            f"InfraValidator: make_warmup: cannot write {STAMPED_MODEL_DIR} into "
+            f"{blessing.uri}: {e}"
+        ) from e
+    log.info("InfraValidator: %d warm-up request(s) in %s", len(logs), path)
+    return {"path": STAMPED_MODEL_DIR, "warmup_file": WARMUP_FILE, "warmup_requests": len(logs)}
+
+
 class Executor(BaseExecutor):
     """Loads and queries the model in a server process; blesses it if a try succeeds."""
 
@@ -173,6 +210,7 @@ class Executor(BaseExecutor):
         )
 
         requests: list[dict[str, Any]] = []
+        records: list[bytes] = []
         tag_set = ["serve"]
         if request_spec is not None:
             if examples is None:
@@ -182,11 +220,10 @@ class Executor(BaseExecutor):
                 )
             serving = request_spec["tensorflow_serving"]
             tag_set = serving.get("tag_set") or tag_set
-            records = [
-                base64.b64encode(r).decode("ascii") for r in _canary_records(examples, request_spec)
-            ]
+            records = _canary_records(examples, request_spec)
+            encoded = [base64.b64encode(r).decode("ascii") for r in records]
             requests = [
-                {"signature": name, "examples": records}
+                {"signature": name, "examples": encoded}
                 for name in serving.get("signature_names") or ["serving_default"]
             ]
         model_path = serving_model_path(model)
@@ -209,6 +246,10 @@ class Executor(BaseExecutor):
                     "InfraValidator: try %d/%d failed: %s", number, tries, outcome["reason"]
                 )
         blessed = attempts[-1]["ok"]
+        stamped = None
+        if blessed and requests and request_spec is not None and request_spec.get("make_warmup"):
+            # Before the marker: a blessing that says INFRA_BLESSED holds the model it promised.
+            stamped = _stamp_model(model_path, tag_set, requests, records, serving_spec, blessing)
         with open(os.path.join(blessing.uri, BLESSED_FILE if blessed else NOT_BLESSED_FILE), "w"):
             pass
         report = {
@@ -222,10 +263,13 @@ class Executor(BaseExecutor):
                 {"signature": r["signature"], "examples": len(r["examples"])} for r in requests
             ],
             "tries": attempts,
+            **({"stamped_model": stamped} if stamped is not None else {}),
         }
         with open(os.path.join(blessing.uri, REPORT_FILE), "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2, sort_keys=True)
         blessing.set_custom_property(BLESSED_KEY, 1 if blessed else 0)
+        if stamped is not None:
+            blessing.set_custom_property(HAS_MODEL_KEY, 1)
         if blessed:
             log.info(
                 "InfraValidator: INFRA_BLESSED: %s loaded in %.1f s and answered %d request(s)",

@@ -18,6 +18,7 @@ from headrace_core.component import check_fields, config_dict
 __all__ = [
     "DEFAULT_MAX_LOADING_TIME_SECONDS",
     "DEFAULT_NUM_TRIES",
+    "MAX_WARMUP_RECORDS",
     "normalize_request_spec",
     "normalize_serving_spec",
     "normalize_validation_spec",
@@ -26,6 +27,8 @@ __all__ = [
 #: TFX's defaults for an unset ValidationSpec field.
 DEFAULT_MAX_LOADING_TIME_SECONDS = 300
 DEFAULT_NUM_TRIES = 5
+#: TF Serving reads at most this many records from a SavedModel's warm-up file.
+MAX_WARMUP_RECORDS = 1000
 
 _SERVING_FIELDS = ("tensorflow_serving", "local_docker", "kubernetes", "model_name")
 _TF_SERVING_FIELDS = ("image_name", "tags", "digests")
@@ -109,7 +112,8 @@ def normalize_validation_spec(value: Any) -> dict[str, int]:
 
 def normalize_request_spec(value: Any) -> dict[str, Any] | None:
     """RequestSpec: canary requests from ``split_name`` (``num_examples`` of them, default 1)
-    to each of ``tensorflow_serving.signature_names`` (default serving_default)."""
+    to each of ``tensorflow_serving.signature_names`` (default serving_default); with
+    ``make_warmup`` they are also written into a copy of a blessed model."""
     if value is None:
         return None
     where = "InfraValidator: request_spec"
@@ -122,9 +126,10 @@ def normalize_request_spec(value: Any) -> dict[str, Any] | None:
             "{'tensorflow_serving': {'signature_names': ['serving_default']}}"
         )
     check_fields(serving, _TF_SERVING_REQUEST_FIELDS, f"{where}.tensorflow_serving")
-    if spec.get("make_warmup"):
+    make_warmup = spec.get("make_warmup", False)
+    if not isinstance(make_warmup, bool):
         raise InvalidComponentArgumentError(
-            f"{where}.make_warmup: headrace does not write warm-up requests into the model yet"
+            f"{where}.make_warmup must be a bool, got {make_warmup!r:.80}"
         )
     result: dict[str, Any] = {
         "tensorflow_serving": {
@@ -137,4 +142,15 @@ def normalize_request_spec(value: Any) -> dict[str, Any] | None:
         result["split_name"] = str(spec["split_name"])
     if spec.get("num_examples"):
         result["num_examples"] = _int(spec["num_examples"], f"{where}.num_examples", 1)
+    # Absent unless set, so a spec without it keeps the canonical form (and cache key) it had.
+    if make_warmup:
+        records = result.get("num_examples", 1) * len(
+            result["tensorflow_serving"].get("signature_names") or ["serving_default"]
+        )
+        if records > MAX_WARMUP_RECORDS:
+            raise InvalidComponentArgumentError(
+                f"{where}.make_warmup: num_examples x signature_names is {records} warm-up "
+                f"requests; TF Serving reads at most {MAX_WARMUP_RECORDS}"
+            )
+        result["make_warmup"] = True
     return result
