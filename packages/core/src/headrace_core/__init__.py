@@ -14,6 +14,7 @@ from headrace_core.artifacts import (
     Bytes,
     ExampleAnomalies,
     Examples,
+    ExamplesDiff,
     ExampleStatistics,
     Float,
     HyperParameters,
@@ -31,6 +32,7 @@ from headrace_core.artifacts import (
     String,
     TransformCache,
     TransformGraph,
+    TunerResults,
     ValueArtifact,
 )
 from headrace_core.channels import Channel, OutputChannel, Predicate
@@ -80,6 +82,7 @@ __all__ = [
     "ExampleAnomalies",
     "ExampleStatistics",
     "Examples",
+    "ExamplesDiff",
     "ExecutionParameter",
     "ExecutorContext",
     "Float",
@@ -115,6 +118,7 @@ __all__ = [
     "String",
     "TransformCache",
     "TransformGraph",
+    "TunerResults",
     "ValueArtifact",
     "__version__",
     "component",

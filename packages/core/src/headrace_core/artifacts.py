@@ -22,6 +22,7 @@ __all__ = [
     "ExampleAnomalies",
     "ExampleStatistics",
     "Examples",
+    "ExamplesDiff",
     "Float",
     "HyperParameters",
     "InferenceResult",
@@ -40,6 +41,7 @@ __all__ = [
     "String",
     "TransformCache",
     "TransformGraph",
+    "TunerResults",
     "ValueArtifact",
     "decode_split_names",
     "encode_split_names",
@@ -334,6 +336,18 @@ class HyperParameters(Artifact):
     TYPE_NAME = "HyperParameters"
 
 
+class TunerResults(Artifact):
+    """The Tuner's trials: ``tuner_results.json``, one ``{trial_id, score, <hparams>}`` each."""
+
+    TYPE_NAME = "TunerResults"
+
+
+class ExamplesDiff(Artifact):
+    """ExampleDiff's comparison of two Examples artifacts, one folder per split pair."""
+
+    TYPE_NAME = "ExamplesDiff"
+
+
 class InferenceResult(Artifact):
     TYPE_NAME = "InferenceResult"
 
@@ -493,7 +507,9 @@ STANDARD_ARTIFACT_TYPES: tuple[type[Artifact], ...] = (
     InfraBlessing,
     PushedModel,
     HyperParameters,
+    TunerResults,
     InferenceResult,
+    ExamplesDiff,
     String,
     Integer,
     Float,
