@@ -24,7 +24,7 @@ from headrace_core import (
 )
 from headrace_core.component import config_dict
 
-__all__ = ["ARGS_FIELDS", "Trainer", "TrainerSpec", "normalize_args"]
+__all__ = ["ARGS_FIELDS", "Trainer", "TrainerSpec", "normalize_args", "user_function_args"]
 
 #: The fields of TFX's ``trainer_pb2.TrainArgs`` and ``EvalArgs``, in their JSON form.
 ARGS_FIELDS = ("num_steps", "splits")
@@ -97,13 +97,39 @@ class TrainerSpec(ComponentSpec):
     }
 
 
-def normalize_args(value: Any, name: str) -> dict[str, Any] | None:
+def user_function_args(
+    module_file: str | None, ref: str | None, component: str, function: str
+) -> str | None:
+    """Check that exactly one of ``module_file`` or the reference parameter ``function``
+    (``"package.module.function"``) is given; the module file as an absolute path."""
+    if (module_file is None) == (ref is None):
+        raise InvalidComponentArgumentError(
+            f"{component}: give exactly one of module_file (a file defining {function}) or "
+            f"{function} ('package.module.{function}')"
+            + (f"; got module_file={module_file!r} and {function}={ref!r}" if ref else "")
+        )
+    if module_file is not None:
+        if not isinstance(module_file, str) or not module_file:
+            raise InvalidComponentArgumentError(
+                f"{component}: module_file must be a path, got {module_file!r}"
+            )
+        if "://" not in module_file:
+            # The cache key hashes the file; an absolute path finds it from any directory.
+            module_file = os.path.abspath(module_file)
+    if ref is not None and not (isinstance(ref, str) and _RUN_FN_REF.match(ref)):
+        raise InvalidComponentArgumentError(
+            f"{component}: {function} must be 'package.module.function', got {ref!r}"
+        )
+    return module_file
+
+
+def normalize_args(value: Any, name: str, component: str = "Trainer") -> dict[str, Any] | None:
     """TrainArgs / EvalArgs as a JSON dict: from a dict, a JSON string or a protobuf message.
 
     Messages are converted with TFX's field names, so ``trainer_pb2.TrainArgs(num_steps=100)``
     works without headrace depending on the tfx package.
     """
-    where = f"Trainer: {name}"
+    where = f"{component}: {name}"
     if value is None:
         return None
     value = config_dict(
@@ -171,24 +197,7 @@ class Trainer(BaseComponent):
         eval_args: Any = None,
         custom_config: Mapping[str, Any] | None = None,
     ) -> None:
-        if (module_file is None) == (run_fn is None):
-            raise InvalidComponentArgumentError(
-                "Trainer: give exactly one of module_file (a file defining run_fn) or run_fn "
-                "('package.module.run_fn')"
-                + (f"; got module_file={module_file!r} and run_fn={run_fn!r}" if run_fn else "")
-            )
-        if module_file is not None:
-            if not isinstance(module_file, str) or not module_file:
-                raise InvalidComponentArgumentError(
-                    f"Trainer: module_file must be a path, got {module_file!r}"
-                )
-            if "://" not in module_file:
-                # The cache key hashes the file; an absolute path finds it from any directory.
-                module_file = os.path.abspath(module_file)
-        if run_fn is not None and not (isinstance(run_fn, str) and _RUN_FN_REF.match(run_fn)):
-            raise InvalidComponentArgumentError(
-                f"Trainer: run_fn must be 'package.module.function', got {run_fn!r}"
-            )
+        module_file = user_function_args(module_file, run_fn, "Trainer", "run_fn")
         super().__init__(
             examples=examples,
             transform_graph=transform_graph,

@@ -17,17 +17,25 @@ from headrace_core.usercode import find_module_source
 from headrace_trainer.errors import UserModuleError
 from headrace_trainer.udf import RUN_FN
 
-__all__ = ["run_driver"]
+__all__ = ["function_source_driver", "run_driver"]
 
 
 def run_driver(context: DriverContext) -> DriverOutput:
+    return function_source_driver(context, ref_key="run_fn", function=RUN_FN, component="Trainer")
+
+
+def function_source_driver(
+    context: DriverContext, *, ref_key: str, function: str, component: str
+) -> DriverOutput:
+    """Key the cache on the source of the user function named by ``ref_key`` (the Trainer's
+    ``run_fn``, the Tuner's ``tuner_fn``), or check that the ``module_file`` exists."""
     module_file = context.exec_properties.get("module_file")
-    ref = context.exec_properties.get("run_fn")
+    ref = context.exec_properties.get(ref_key)
     if isinstance(module_file, str) and module_file and "://" not in module_file:
         if not os.path.isfile(module_file):
             raise UserModuleError(
-                f"Trainer: module_file {module_file} does not exist "
-                f"(it should define {RUN_FN}(fn_args))"
+                f"{component}: module_file {module_file} does not exist "
+                f"(it should define {function}(fn_args))"
             )
         return DriverOutput()
     if isinstance(ref, str) and ref:
@@ -35,10 +43,10 @@ def run_driver(context: DriverContext) -> DriverOutput:
         source = find_module_source(module_name)
         if source is None:
             # Not findable on disk (a zip import, say): the executor reports it if it fails.
-            return DriverOutput(cache_key={"run_fn_source": None})
+            return DriverOutput(cache_key={f"{ref_key}_source": None})
         return DriverOutput(
             cache_key={
-                "run_fn_source": {
+                f"{ref_key}_source": {
                     "module": module_name,
                     "files": module_files({"module_file": source}),
                 }

@@ -39,8 +39,10 @@ __all__ = [
     "EVAL_MODEL_DIR",
     "Executor",
     "SERVING_MODEL_DIR",
+    "common_fn_args",
     "disable_autograph_for_tf_keras",
     "get_fn_args",
+    "tf_keras_in_use",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,15 @@ EVAL_MODEL_DIR = "Format-TFMA"
 SCHEMA_FILE = "schema.pbtxt"
 TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
 TF_EXAMPLE_PAYLOAD = "FORMAT_TF_EXAMPLE"
-_TELEMETRY = ["Trainer"]
+
+
+def tf_keras_in_use() -> bool:
+    """Whether ``tf.keras`` is Keras 2 (tf_keras) in this process.
+
+    Asked of its ``Model`` class, not of the module's name: after ``from tensorflow.keras
+    import ...`` (common in user code) ``tf.keras`` is a module named ``tensorflow.keras``
+    whatever Keras it holds."""
+    return str(tf.keras.Model.__module__).startswith("tf_keras")
 
 
 def disable_autograph_for_tf_keras() -> bool:
@@ -70,11 +80,11 @@ def disable_autograph_for_tf_keras() -> bool:
     return True
 
 
-def _only(input_dict: dict[str, list[Artifact]], key: str) -> Artifact | None:
-    return single_input(input_dict, key, component="Trainer", optional=True, error=TrainerError)
+def _only(input_dict: dict[str, list[Artifact]], key: str, component: str) -> Artifact | None:
+    return single_input(input_dict, key, component=component, optional=True, error=TrainerError)
 
 
-def _only_file(uri: str, preferred: str, what: str) -> str:
+def _only_file(uri: str, preferred: str, what: str, component: str) -> str:
     """``uri/preferred``, or the only file in ``uri`` (TFX reads whatever single file it holds)."""
     gfile = tf.io.gfile
     path = os.path.join(uri, preferred)
@@ -84,20 +94,22 @@ def _only_file(uri: str, preferred: str, what: str) -> str:
     files = sorted(n for n in names if not gfile.isdir(os.path.join(uri, n)))
     if len(files) != 1:
         raise TrainerError(
-            f"Trainer: {what} artifact {uri} has no {preferred} and "
+            f"{component}: {what} artifact {uri} has no {preferred} and "
             + (f"{len(files)} files ({', '.join(files)})" if files else "no file")
             + "; expected exactly one"
         )
     return os.path.join(uri, files[0])
 
 
-def _split_patterns(examples: list[Artifact], splits: list[str], which: str) -> list[str]:
+def _split_patterns(
+    examples: list[Artifact], splits: list[str], which: str, component: str
+) -> list[str]:
     patterns = []
     for artifact in examples:
         payload = artifact.get_custom_property("payload_format")
         if payload not in (None, "", TF_EXAMPLE_PAYLOAD):
             raise TrainerError(
-                f"Trainer: examples {artifact.uri} hold {payload}; the Trainer's data accessor "
+                f"{component}: examples {artifact.uri} hold {payload}; the data accessor "
                 f"reads {TF_EXAMPLE_PAYLOAD} only"
             )
         known = decode_split_names(str(artifact.get_property("split_names") or ""))
@@ -105,20 +117,20 @@ def _split_patterns(examples: list[Artifact], splits: list[str], which: str) -> 
             directory = split_uri(artifact, split)
             if (known and split not in known) or not tf.io.gfile.isdir(directory):
                 raise TrainerError(
-                    f"Trainer: examples {artifact.uri} have no split {split!r} for {which} "
+                    f"{component}: examples {artifact.uri} have no split {split!r} for {which} "
                     f"(splits: {', '.join(known) or 'none recorded'}); set {which}.splits"
                 )
             patterns.append(os.path.join(directory, "*"))
     return patterns
 
 
-def _read_schema(path: str) -> Any:
+def _read_schema(path: str, component: str) -> Any:
     # Through gfile, not headrace_tfdv_io.read_schema: the artifact may be on GCS or S3.
     with tf.io.gfile.GFile(path) as f:
-        return parse_schema(f.read(), path, component="Trainer", error=TrainerError)
+        return parse_schema(f.read(), path, component=component, error=TrainerError)
 
 
-def _data_accessor(default_schema: Callable[[], Any]) -> DataAccessor:
+def _data_accessor(default_schema: Callable[[], Any], component: str) -> DataAccessor:
     """TFX's DataAccessor over tf.Example TFRecords (gzipped or not), built on tfx-bsl."""
 
     def record(file_pattern: str | list[str], schema: Any) -> Any:
@@ -127,7 +139,7 @@ def _data_accessor(default_schema: Callable[[], Any]) -> DataAccessor:
         return tfxio.TFExampleRecord(
             file_pattern=file_pattern,
             schema=default_schema() if schema is None else schema,
-            telemetry_descriptors=_TELEMETRY,
+            telemetry_descriptors=[component],
         )
 
     def tf_dataset_factory(
@@ -143,76 +155,73 @@ def _data_accessor(default_schema: Callable[[], Any]) -> DataAccessor:
     return DataAccessor(tf_dataset_factory, record_batch_factory, None)
 
 
-def _load_json_dict(value: Any, name: str) -> dict[str, Any] | None:
+def _load_json_dict(value: Any, name: str, component: str) -> dict[str, Any] | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
         value = json.loads(value)
     if value is not None and not isinstance(value, dict):
-        raise TrainerError(f"Trainer: {name} must be a dict, got {type(value).__name__}")
+        raise TrainerError(f"{component}: {name} must be a dict, got {type(value).__name__}")
     return value
 
 
-def get_fn_args(
+def common_fn_args(
     input_dict: dict[str, list[Artifact]],
-    output_dict: dict[str, list[Artifact]],
     exec_properties: dict[str, Any],
+    *,
+    working_dir: str | None = None,
+    component: str = "Trainer",
 ) -> FnArgs:
-    """The ``FnArgs`` TFX's Trainer would build from these inputs, outputs and parameters."""
+    """The ``FnArgs`` fields that come from inputs and parameters, as TFX's
+    ``get_common_fn_args``: what the Trainer and the Tuner share (the Tuner has no model
+    outputs, and passes its ``working_dir``). ``component`` names the node in errors."""
     examples = input_dict.get("examples") or []
     if not examples:
-        raise TrainerError("Trainer: input 'examples' is empty")
-    train_args = normalize_args(exec_properties.get("train_args"), "train_args") or {}
-    eval_args = normalize_args(exec_properties.get("eval_args"), "eval_args") or {}
-    train_files = _split_patterns(examples, train_args.get("splits") or ["train"], "train_args")
-    eval_files = _split_patterns(examples, eval_args.get("splits") or ["eval"], "eval_args")
+        raise TrainerError(f"{component}: input 'examples' is empty")
+    train_args = normalize_args(exec_properties.get("train_args"), "train_args", component) or {}
+    eval_args = normalize_args(exec_properties.get("eval_args"), "eval_args", component) or {}
+    train_splits = train_args.get("splits") or ["train"]
+    eval_splits = eval_args.get("splits") or ["eval"]
+    train_files = _split_patterns(examples, train_splits, "train_args", component)
+    eval_files = _split_patterns(examples, eval_splits, "eval_args", component)
 
-    schema = _only(input_dict, "schema")
-    schema_path = _only_file(schema.uri, SCHEMA_FILE, "schema") if schema else None
-    transform = _only(input_dict, "transform_graph")
+    schema = _only(input_dict, "schema", component)
+    schema_path = _only_file(schema.uri, SCHEMA_FILE, "schema", component) if schema else None
+    transform = _only(input_dict, "transform_graph", component)
     transform_path = transform.uri if transform else None
 
     def default_schema() -> Any:
         if transform_path is not None:
-            return _read_schema(os.path.join(transform_path, TRANSFORMED_SCHEMA))
+            return _read_schema(os.path.join(transform_path, TRANSFORMED_SCHEMA), component)
         if schema_path is not None:
-            return _read_schema(schema_path)
+            return _read_schema(schema_path, component)
         raise TrainerError(
-            "Trainer: tf_dataset_factory needs a schema: pass one, or give the Trainer a "
-            "schema or transform_graph input"
+            f"{component}: tf_dataset_factory needs a schema: pass one, or give the "
+            f"{component} a schema or transform_graph input"
         )
 
-    base = _only(input_dict, "base_model")
+    base = _only(input_dict, "base_model", component)
     base_model = None
     if base is not None:
         base_model = os.path.join(base.uri, SERVING_MODEL_DIR)
         if not tf.io.gfile.isdir(base_model):
             raise TrainerError(
-                f"Trainer: base_model {base.uri} has no {SERVING_MODEL_DIR}/ directory to "
+                f"{component}: base_model {base.uri} has no {SERVING_MODEL_DIR}/ directory to "
                 "warm-start from"
             )
 
     hyperparameters = None
-    hp = _only(input_dict, "hyperparameters")
+    hp = _only(input_dict, "hyperparameters", component)
     if hp is not None:
-        hp_file = _only_file(hp.uri, "best_hyperparameters.txt", "hyperparameters")
+        hp_file = _only_file(hp.uri, "best_hyperparameters.txt", "hyperparameters", component)
         with tf.io.gfile.GFile(hp_file) as f:
             try:
                 hyperparameters = json.load(f)
             except json.JSONDecodeError as e:
-                raise TrainerError(f"Trainer: hyperparameters file {hp_file}: {e}") from None
-
-    model = single_input(
-        output_dict, "model", component="Trainer", what="output", error=TrainerError
-    )
-    model_run = single_input(
-        output_dict, "model_run", component="Trainer", what="output", error=TrainerError
-    )
-    os.makedirs(model.uri, exist_ok=True)
-    os.makedirs(model_run.uri, exist_ok=True)
+                raise TrainerError(f"{component}: hyperparameters file {hp_file}: {e}") from None
 
     return FnArgs(
-        working_dir=None,
+        working_dir=working_dir,
         train_files=train_files,
         eval_files=eval_files,
         # TFX: an unset (0) num_steps means None, which Keras reads as "until the data ends".
@@ -222,14 +231,34 @@ def get_fn_args(
         schema_file=schema_path,
         transform_graph_path=transform_path,
         transform_output=transform_path,
-        data_accessor=_data_accessor(default_schema),
-        serving_model_dir=os.path.join(model.uri, SERVING_MODEL_DIR),
-        eval_model_dir=os.path.join(model.uri, EVAL_MODEL_DIR),
-        model_run_dir=model_run.uri,
+        data_accessor=_data_accessor(default_schema, component),
         base_model=base_model,
         hyperparameters=hyperparameters,
-        custom_config=_load_json_dict(exec_properties.get("custom_config"), "custom_config"),
+        custom_config=_load_json_dict(
+            exec_properties.get("custom_config"), "custom_config", component
+        ),
     )
+
+
+def get_fn_args(
+    input_dict: dict[str, list[Artifact]],
+    output_dict: dict[str, list[Artifact]],
+    exec_properties: dict[str, Any],
+) -> FnArgs:
+    """The ``FnArgs`` TFX's Trainer would build from these inputs, outputs and parameters."""
+    fn_args = common_fn_args(input_dict, exec_properties)
+    model = single_input(
+        output_dict, "model", component="Trainer", what="output", error=TrainerError
+    )
+    model_run = single_input(
+        output_dict, "model_run", component="Trainer", what="output", error=TrainerError
+    )
+    os.makedirs(model.uri, exist_ok=True)
+    os.makedirs(model_run.uri, exist_ok=True)
+    fn_args.serving_model_dir = os.path.join(model.uri, SERVING_MODEL_DIR)
+    fn_args.eval_model_dir = os.path.join(model.uri, EVAL_MODEL_DIR)
+    fn_args.model_run_dir = model_run.uri
+    return fn_args
 
 
 def _describe_run_fn(exec_properties: dict[str, Any]) -> str:
@@ -249,13 +278,11 @@ class Executor(BaseExecutor):
     ) -> None:
         fn_args = get_fn_args(input_dict, output_dict, exec_properties)
         run_fn = load_run_fn(exec_properties)
-        keras = tf.keras.__name__
-        if not keras.startswith("tf_keras"):
+        if not tf_keras_in_use():
             log.warning(
-                "tf.keras is %s (Keras 3) in this process: it was first used before "
+                "tf.keras is Keras 3 in this process: it was first used before "
                 "TF_USE_LEGACY_KERAS=1 was set, so tf.Transform's Keras 2 layers will not mix "
-                "with a tf.keras model",
-                keras,
+                "with a tf.keras model"
             )
         disable_autograph_for_tf_keras()
 
