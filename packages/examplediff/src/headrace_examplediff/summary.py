@@ -151,7 +151,7 @@ def _pair_lines(pair: Mapping[str, Any]) -> list[str]:
         f"  identifiers: {m['identifiers']} ({m['identifiers_in_both']} in both, "
         f"{m['identifiers_only_in_test']} only in test, {m['identifiers_only_in_base']} only "
         f"in base; {m['duplicate_identifiers']} duplicated)",
-        f"  matching pairs: {m['matching_pairs']}",
+        f"  pairs sharing an identifier: {m['matching_pairs']}",
     ]
     features = pair["features"]
     differing = [f for f in features if f["differing"]]

@@ -4,6 +4,7 @@ features differ, from ``summary.json`` (plain JSON: no TensorFlow, no TFDV)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from headrace_core import Artifact
 from headrace_core.show import ArtifactSummary
@@ -12,13 +13,13 @@ from headrace_examplediff.summary import SUMMARY_FILE, read_summary, render_text
 __all__ = ["summarize"]
 
 
-def _headline(document: dict[str, object]) -> str:
+def _headline(document: dict[str, Any]) -> str:
     parts = []
-    for pair in document.get("split_pairs", []):  # type: ignore[union-attr]
+    for pair in document.get("split_pairs", []):
         differing = pair["differing_features"]
         pairs = pair["match_stats"]["matching_pairs"]
         parts.append(
-            f"{pair['name']}: {pairs} matching pairs, "
+            f"{pair['name']}: {pairs} pairs share an identifier, "
             + (f"{len(differing)} features differ" if differing else "no feature differs")
         )
     return "; ".join(parts)
