@@ -84,7 +84,15 @@ def test_tfx_names() -> None:
     assert not EvaluatorSpec.INPUTS["model"].optional
     assert EvaluatorSpec.INPUTS["baseline_model"].optional
     assert EvaluatorSpec.INPUTS["schema"].optional
-    assert set(EvaluatorSpec.PARAMETERS) == {"eval_config", "example_splits"}
+    # TFX 1.16's EvaluatorSpec, less add_split_name (an internal flag of TFX's executor).
+    assert set(EvaluatorSpec.PARAMETERS) == {
+        "eval_config",
+        "example_splits",
+        "feature_slicing_spec",
+        "fairness_indicator_thresholds",
+        "module_file",
+        "module_path",
+    }
     assert EvaluatorSpec.OUTPUTS["evaluation"].type is ModelEvaluation
     assert EvaluatorSpec.OUTPUTS["blessing"].type is ModelBlessing
     evaluator = _evaluator()

@@ -189,9 +189,14 @@ def iter_thresholds(config: Any) -> Iterator[tuple[str, str, Any]]:
                 )
 
 
-def _check(config: Any) -> None:
+def _check(config: Any, metrics_added: bool) -> None:
     where = "Evaluator: eval_config"
-    if not any(spec.metrics for spec in config.metrics_specs):
+    if metrics_added and not config.metrics_specs:
+        raise InvalidComponentArgumentError(
+            f"{where} has no metrics_specs for the fairness_indicator_thresholds to go into: "
+            "add metrics_specs { binarize { class_ids { values: [0, 1] } } } (or any metrics)"
+        )
+    if not metrics_added and not any(spec.metrics for spec in config.metrics_specs):
         raise InvalidComponentArgumentError(
             f"{where} has no metrics: add metrics_specs {{ metrics {{ class_name: "
             "'SparseCategoricalAccuracy' } } (the Evaluator computes only the metrics it is "
@@ -252,16 +257,18 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def normalize_eval_config(value: Any) -> dict[str, Any]:
+def normalize_eval_config(value: Any, *, metrics_added: bool = False) -> dict[str, Any]:
     """``eval_config`` in its canonical JSON form (TFX's field names, keys sorted), checked.
 
     Accepts a ``tfma.EvalConfig``, its text format, its JSON as a string, or a dict. Two
     spellings of the same config give the same dict, so they give the same cache key.
+    ``metrics_added``: the executor adds metrics to every metrics spec (Fairness
+    Indicators), so a spec without metrics of its own is enough.
     """
     from google.protobuf import json_format
 
     config = _parse(value)
-    _check(config)
+    _check(config, metrics_added)
     result: dict[str, Any] = _sorted(
         json_format.MessageToDict(config, preserving_proto_field_name=True)
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from typing import Any
@@ -23,6 +22,13 @@ from headrace_core.artifacts import (
     decode_split_names,
 )
 from headrace_core.executor import saved_model_dir, single_input, split_files_pattern
+from headrace_core.usercode import with_user_code
+from headrace_evaluator.customize import (
+    call_hook,
+    check_slicing_columns,
+    customize,
+    waive_change_thresholds,
+)
 from headrace_evaluator.errors import EvaluatorError
 from headrace_evaluator.eval_config import iter_thresholds
 from headrace_evaluator.report import (
@@ -33,11 +39,11 @@ from headrace_evaluator.report import (
     VALIDATION_JSON,
     describe_failure,
     describe_threshold,
-    metric_display_name,
     render_html,
-    slice_display_name,
     write_json,
 )
+from headrace_evaluator.results import failures_of, message_json, metrics_rows
+from headrace_evaluator.udf import CUSTOM_EVAL_SHARED_MODEL, CUSTOM_EXTRACTORS, UserModule
 from headrace_tfdv_io import load_schema
 
 __all__ = [
@@ -117,176 +123,6 @@ def _split_patterns(examples: Artifact, splits: list[str]) -> dict[str, str]:
     return patterns
 
 
-def _json(message: Any) -> dict[str, Any]:
-    from google.protobuf import json_format
-
-    result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
-    return result
-
-
-def waive_change_thresholds(config: Any) -> list[dict[str, Any]]:
-    """Remove every change threshold from ``config`` (in place); return what was removed.
-
-    Without a baseline model there is nothing to compare with: TFX rubber-stamps the first
-    model, ignoring its change thresholds. A threshold left with no value bound is removed
-    altogether, so it is not counted as a check.
-    """
-    waived: list[dict[str, Any]] = []
-
-    def take(where: str, metric: str, threshold: Any) -> bool:
-        """Drop the change part; True when nothing of the threshold is left."""
-        if not threshold.HasField("change_threshold"):
-            return False
-        change = {"change_threshold": _json(threshold.change_threshold)}
-        waived.append(
-            {
-                "where": where,
-                "metric": metric,
-                "threshold": change,
-                "threshold_text": describe_threshold(change),
-            }
-        )
-        threshold.ClearField("change_threshold")
-        return not threshold.HasField("value_threshold")
-
-    def keep(entries: Any, where: str, metric: str) -> None:
-        kept = []
-        for k, entry in enumerate(entries):
-            if not take(f"{where}[{k}]", metric, entry.threshold):
-                copy = type(entry)()
-                copy.CopyFrom(entry)
-                kept.append(copy)
-        del entries[:]
-        entries.extend(kept)
-
-    for i, spec in enumerate(config.metrics_specs):
-        for j, metric in enumerate(spec.metrics):
-            base = f"metrics_specs[{i}].metrics[{j}]"
-            if metric.HasField("threshold") and take(
-                f"{base}.threshold", metric.class_name, metric.threshold
-            ):
-                metric.ClearField("threshold")
-            keep(metric.per_slice_thresholds, f"{base}.per_slice_thresholds", metric.class_name)
-            keep(metric.cross_slice_thresholds, f"{base}.cross_slice_thresholds", metric.class_name)
-        for name in sorted(spec.thresholds):
-            if take(f"metrics_specs[{i}].thresholds[{name!r}]", name, spec.thresholds[name]):
-                del spec.thresholds[name]
-        for field in ("per_slice_thresholds", "cross_slice_thresholds"):
-            by_name = getattr(spec, field)
-            for name in sorted(by_name):
-                keep(by_name[name].thresholds, f"metrics_specs[{i}].{field}[{name!r}]", name)
-                if not by_name[name].thresholds:
-                    del by_name[name]
-    return waived
-
-
-def _slice_key(proto: Any) -> dict[str, Any]:
-    key: dict[str, Any] = {}
-    for single in proto.single_slice_keys:
-        kind = single.WhichOneof("kind")
-        value = getattr(single, kind) if kind else None
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        key[single.column] = value
-    return key
-
-
-def _slice_of(message: Any) -> dict[str, Any]:
-    """The slice key of a MetricsForSlice or MetricsValidationForSlice, as JSON."""
-    # A oneof in MetricsForSlice, two plain fields in MetricsValidationForSlice.
-    if message.HasField("cross_slice_key"):
-        cross = message.cross_slice_key
-        return {
-            "baseline": _slice_key(cross.baseline_slice_key),
-            "comparison": _slice_key(cross.comparison_slice_key),
-        }
-    return _slice_key(message.slice_key)
-
-
-_SCALAR_KINDS = ("double_value", "bounded_value")
-
-
-def _scalar(value: Any) -> float | None:
-    """A metric value as a float; None for NaN, infinities and non-scalar values."""
-    kind = value.WhichOneof("type")
-    if kind == "double_value":
-        number = float(value.double_value.value)
-    elif kind == "bounded_value":
-        number = float(value.bounded_value.value.value)
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _display_key(key: Any) -> str:
-    data = _json(key)
-    data.pop("model_name", None)
-    data.pop("is_diff", None)
-    return metric_display_name(data)
-
-
-def _metrics_rows(
-    metrics: list[Any], candidate: str, baseline: str | None
-) -> tuple[list[str], list[dict[str, Any]]]:
-    names: set[str] = set()
-    rows = []
-    for for_slice in metrics:
-        row: dict[str, Any] = {"slice_key": _slice_of(for_slice), "metrics": {}}
-        row["slice"] = slice_display_name(row["slice_key"])
-        if baseline is not None:
-            row["baseline"], row["diff"] = {}, {}
-        for entry in for_slice.metric_keys_and_values:
-            if entry.value.WhichOneof("type") not in _SCALAR_KINDS:
-                continue  # plots, matrices, arrays: in TFMA's own files
-            key = entry.key
-            if key.is_diff:
-                target = row.get("diff")
-            elif key.model_name == candidate:
-                target = row["metrics"]
-            elif baseline is not None and key.model_name == baseline:
-                target = row["baseline"]
-            else:
-                target = None
-            if target is None:
-                continue
-            name = _display_key(key)
-            value = _scalar(entry.value)
-            target[name] = value
-            names.add(name)
-        rows.append(row)
-    # Overall first, then slices by name: the same order on every run.
-    rows.sort(key=lambda r: (bool(r["slice_key"]), r["slice"]))
-    return sorted(names), rows
-
-
-def _failures(result: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    failures = []
-    for per_slice in result.metric_validations_per_slice:
-        slice_key = _slice_of(per_slice)
-        for failure in per_slice.failures:
-            threshold = _json(failure.metric_threshold)
-            entry = {
-                "metric": _display_key(failure.metric_key),
-                "metric_key": _json(failure.metric_key),
-                "slice": slice_display_name(slice_key),
-                "slice_key": slice_key,
-                "is_diff": bool(failure.metric_key.is_diff),
-                "value": _scalar(failure.metric_value),
-                "threshold": threshold,
-                "threshold_text": describe_threshold(threshold),
-            }
-            if failure.message.strip():
-                entry["message"] = " ".join(failure.message.split())
-            failures.append(entry)
-    # TFMA's order depends on Beam's; the rows' order (Overall first, then by slice) does not.
-    failures.sort(key=lambda f: (bool(f["slice_key"]), f["slice"], f["metric"], f["is_diff"]))
-    missing = [
-        json.dumps(_json(spec), sort_keys=True)
-        for spec in (*result.missing_slices, *result.missing_cross_slices)
-    ]
-    return failures, missing
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -299,6 +135,16 @@ def _write_marker(directory: str, name: str) -> None:
 
 class Executor(BaseExecutor):
     """Runs TFMA over the examples with the candidate (and baseline) model, then blesses."""
+
+    @staticmethod
+    def _shared_model(user: UserModule | None, **kwargs: Any) -> Any:
+        """TFMA's EvalSharedModel, from the user's ``custom_eval_shared_model`` if defined."""
+        if user is not None and user.hook(CUSTOM_EVAL_SHARED_MODEL):
+            # TFX passes add_metrics_callbacks too; a hook written for TFX may expect it.
+            return call_hook(user, CUSTOM_EVAL_SHARED_MODEL, add_metrics_callbacks=None, **kwargs)
+        import tensorflow_model_analysis as tfma
+
+        return tfma.default_eval_shared_model(**kwargs)
 
     def Do(  # noqa: N802 - TFX's method name
         self,
@@ -359,6 +205,9 @@ class Executor(BaseExecutor):
             config = json_format.ParseDict(raw_config, tfma.EvalConfig())
         except json_format.ParseError as e:
             raise EvaluatorError(f"Evaluator: eval_config: {str(e).splitlines()[0]}") from None
+        done = customize(config, exec_properties)
+        user = done.user_module
+        check_slicing_columns(config, patterns, schema, done)
         waived: list[dict[str, Any]] = []
         if baseline is None:
             waived = waive_change_thresholds(config)
@@ -374,8 +223,8 @@ class Executor(BaseExecutor):
             {
                 "where": where,
                 "metric": name,
-                "threshold": _json(threshold),
-                "threshold_text": describe_threshold(_json(threshold)),
+                "threshold": message_json(threshold),
+                "threshold_text": describe_threshold(message_json(threshold)),
             }
             for where, name, threshold in iter_thresholds(config)
         ]
@@ -395,18 +244,23 @@ class Executor(BaseExecutor):
         candidate_name = next(s.name for s in config.model_specs if not s.is_baseline)
         baseline_name = next((s.name for s in config.model_specs if s.is_baseline), None)
         models = [
-            tfma.default_eval_shared_model(
+            self._shared_model(
+                user,
                 eval_saved_model_path=baseline_path if spec.is_baseline else model_path,
                 model_name=spec.name,
                 eval_config=config,
             )
             for spec in config.model_specs
         ]
+        shared_model = models[0] if len(models) == 1 else models
+        beam_args = self._get_beam_pipeline_args()
+        if user is not None:
+            beam_args = with_user_code(beam_args, *user.code_objects())
 
         output = evaluation.uri
         os.makedirs(output, exist_ok=True)
         started = time.monotonic()
-        with beam.Pipeline(argv=self._get_beam_pipeline_args()) as pipeline:
+        with beam.Pipeline(argv=beam_args) as pipeline:
             reads = []
             source = None
             for split, pattern in patterns.items():
@@ -425,9 +279,19 @@ class Executor(BaseExecutor):
                     arrow_schema=source.ArrowSchema(),
                     tensor_representations=source.TensorRepresentations(),
                 )
+            extractors = None
+            if user is not None and user.hook(CUSTOM_EXTRACTORS):
+                extractors = call_hook(
+                    user,
+                    CUSTOM_EXTRACTORS,
+                    eval_shared_model=shared_model,
+                    eval_config=config,
+                    tensor_adapter_config=adapter_config,
+                )
             _ = data | "ExtractEvaluateAndWriteResults" >> tfma.ExtractEvaluateAndWriteResults(
-                eval_shared_model=models[0] if len(models) == 1 else models,
+                eval_shared_model=shared_model,
                 eval_config=config,
+                extractors=extractors,
                 output_path=output,
                 tensor_adapter_config=adapter_config,
                 display_only_data_location=examples.uri,
@@ -435,9 +299,9 @@ class Executor(BaseExecutor):
         seconds = time.monotonic() - started
         log.info("Evaluator: TFMA evaluated %s in %.1f s", ", ".join(splits), seconds)
 
-        metric_names, rows = _metrics_rows(tfma.load_metrics(output), candidate_name, baseline_name)
+        metric_names, rows = metrics_rows(tfma.load_metrics(output), candidate_name, baseline_name)
         result = tfma.load_validation_result(output)
-        failures, missing = _failures(result)
+        failures, missing = failures_of(result)
         if applied:
             blessed = bool(result.validation_ok)
             if blessed:
@@ -493,6 +357,7 @@ class Executor(BaseExecutor):
             "baseline_model_id": baseline.id if baseline else None,
             "model_types": {s.name or "candidate": s.model_type for s in config.model_specs},
             "metric_names": metric_names,
+            "customizations": done.as_json(),
             "slices": rows,
             "validation": validation,
         }

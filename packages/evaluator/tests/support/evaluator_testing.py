@@ -26,6 +26,7 @@ __all__ = [
     "SPLIT_NAMES",
     "PenguinData",
     "make_penguin_data",
+    "penguin_rows",
     "require",
     "run_evaluator",
     "train_model",
@@ -119,10 +120,17 @@ def _no_autograph_for_tf_keras() -> None:
 
 
 def train_model(
-    serving_dir: Path, rows: list[dict[str, str]], epochs: int, *, seed: int = 0
+    serving_dir: Path,
+    rows: list[dict[str, str]],
+    epochs: int,
+    *,
+    seed: int = 0,
+    probabilities: bool = False,
 ) -> None:
     """A small tf_keras network on the four measurements, exported with a ``serving_default``
-    signature over serialized tf.Examples (raw features in, logits out)."""
+    signature over serialized tf.Examples (raw features in, logits out; with
+    ``probabilities``, their softmax, which thresholded metrics such as Fairness Indicators
+    need)."""
     import numpy as np
     import tensorflow as tf
 
@@ -150,7 +158,8 @@ def train_model(
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
     def serve_tf_examples_fn(serialized: tf.Tensor) -> tf.Tensor:
-        return model(tf.io.parse_example(serialized, feature_spec))
+        logits = model(tf.io.parse_example(serialized, feature_spec))
+        return tf.nn.softmax(logits) if probabilities else logits
 
     model.save(
         str(serving_dir), save_format="tf", signatures={"serving_default": serve_tf_examples_fn}
@@ -210,7 +219,8 @@ def run_evaluator(
     if baseline is not None:
         inputs["baseline_model"] = [data.model_artifact(weak=baseline == "weak", id=2)]
     if not isinstance(eval_config, str) or not eval_config.lstrip().startswith("{"):
-        eval_config = normalize_eval_config(eval_config)
+        added = bool(exec_properties.get("fairness_indicator_thresholds"))
+        eval_config = normalize_eval_config(eval_config, metrics_added=added)
     Executor().Do(
         inputs,
         {"evaluation": [evaluation], "blessing": [blessing]},
