@@ -45,7 +45,15 @@ FULL_NAMES = {
     "RequestSpec": "tfx.components.infra_validator.RequestSpec",
     "TensorFlowServingRequestSpec": "tfx.components.infra_validator.TensorFlowServingRequestSpec",
     "SingleSlicingSpec": "tfx.components.evaluator.SingleSlicingSpec",
+    "TuneArgs": "tfx.components.tuner.TuneArgs",
+    "ExampleDiffConfig": "tfx.components.example_diff.ExampleDiffConfig",
+    "PairedExampleSkew": "tfx.components.example_diff.PairedExampleSkew",
 }
+
+
+def test_every_exported_message_is_checked() -> None:
+    enums = {"FileFormat", "PayloadFormat", "Versioning"}
+    assert set(tfx.proto.__all__) == set(FULL_NAMES) | enums
 
 
 @pytest.mark.parametrize("name", sorted(FULL_NAMES))

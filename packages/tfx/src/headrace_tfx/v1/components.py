@@ -21,20 +21,19 @@ NAMES = {
     "Pusher": ("headrace_pusher:Pusher", "headrace-pusher"),
     "BulkInferrer": ("headrace_bulkinferrer:BulkInferrer", "headrace-bulkinferrer"),
     "InfraValidator": ("headrace_infravalidator:InfraValidator", "headrace-infravalidator"),
+    "Tuner": ("headrace_tuner:Tuner", "headrace-tuner"),
+    "TunerFnResult": ("headrace_tuner:TunerFnResult", "headrace-tuner"),
+    "ExampleDiff": ("headrace_examplediff:ExampleDiff", "headrace-examplediff"),
 }
 
-_LATER = "headrace has no {} component yet; see docs/migrating-from-tfx.md for what to do"
-MISSING = {
-    "Tuner": _LATER.format("Tuner") + " (train with fixed hyperparameters, or import them)",
-    "TunerFnResult": _LATER.format("Tuner"),
-    "ExampleDiff": _LATER.format("ExampleDiff"),
-}
+MISSING: dict[str, str] = {}
 
 __all__ = [
     "BulkInferrer",
     "CsvExampleGen",
     "DataAccessor",
     "Evaluator",
+    "ExampleDiff",
     "ExampleValidator",
     "FnArgs",
     "ImportExampleGen",
@@ -45,6 +44,8 @@ __all__ = [
     "StatisticsGen",
     "Trainer",
     "Transform",
+    "Tuner",
+    "TunerFnResult",
 ]
 
 _getattr, __dir__ = exports("tfx.v1.components", NAMES, MISSING)

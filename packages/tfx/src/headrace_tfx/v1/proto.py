@@ -14,6 +14,7 @@ from headrace_tfx.proto.bulk_inferrer_pb2 import (
     RegressOutput,
 )
 from headrace_tfx.proto.evaluator_pb2 import FeatureSlicingSpec, SingleSlicingSpec
+from headrace_tfx.proto.example_diff_pb2 import ExampleDiffConfig, PairedExampleSkew
 from headrace_tfx.proto.example_gen_pb2 import (
     CustomConfig,
     FileFormat,
@@ -39,6 +40,7 @@ from headrace_tfx.proto.pusher_pb2 import PushDestination, Versioning
 from headrace_tfx.proto.range_config_pb2 import RangeConfig, RollingRange, StaticRange
 from headrace_tfx.proto.trainer_pb2 import EvalArgs, TrainArgs
 from headrace_tfx.proto.transform_pb2 import SplitsConfig
+from headrace_tfx.proto.tuner_pb2 import TuneArgs
 
 __all__ = [
     "ClassifyOutput",
@@ -47,6 +49,7 @@ __all__ = [
     "EnvVar",
     "EnvVarSource",
     "EvalArgs",
+    "ExampleDiffConfig",
     "FeatureSlicingSpec",
     "FileFormat",
     "Input",
@@ -56,6 +59,7 @@ __all__ = [
     "Output",
     "OutputColumnsSpec",
     "OutputExampleSpec",
+    "PairedExampleSkew",
     "PayloadFormat",
     "PodOverrides",
     "PredictOutput",
@@ -74,6 +78,7 @@ __all__ = [
     "TensorFlowServing",
     "TensorFlowServingRequestSpec",
     "TrainArgs",
+    "TuneArgs",
     "ValidationSpec",
     "Versioning",
 ]

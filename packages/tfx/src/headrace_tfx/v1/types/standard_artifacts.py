@@ -8,6 +8,7 @@ from headrace_core import (
     Bytes,
     ExampleAnomalies,
     Examples,
+    ExamplesDiff,
     ExampleStatistics,
     Float,
     HyperParameters,
@@ -24,6 +25,7 @@ from headrace_core import (
     String,
     TransformCache,
     TransformGraph,
+    TunerResults,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "ExampleAnomalies",
     "ExampleStatistics",
     "Examples",
+    "ExamplesDiff",
     "Float",
     "HyperParameters",
     "InferenceResult",
@@ -47,4 +50,5 @@ __all__ = [
     "String",
     "TransformCache",
     "TransformGraph",
+    "TunerResults",
 ]
