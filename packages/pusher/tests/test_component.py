@@ -41,6 +41,7 @@ def _importers() -> tuple[Importer, Importer, Importer]:
 def test_tfx_names() -> None:
     assert set(PusherSpec.INPUTS) == {"model", "model_blessing", "infra_blessing"}
     assert PusherSpec.INPUTS["model_blessing"].optional
+    assert PusherSpec.INPUTS["model"].optional  # TFX: model, or infra_blessing's stamped model
     assert PusherSpec.INPUTS["infra_blessing"].optional
     assert set(PusherSpec.PARAMETERS) == {"push_destination", "custom_config"}
     assert PusherSpec.OUTPUTS["pushed_model"].type is PushedModel
@@ -216,6 +217,15 @@ def test_channels_of_the_wrong_type_are_refused() -> None:
         )
     with pytest.raises(InvalidComponentArgumentError, match="custom_config' expects dict"):
         Pusher(model.outputs["result"], push_destination=destination, custom_config="x")  # type: ignore[arg-type]
+
+
+def test_a_model_or_an_infra_blessing_is_needed() -> None:
+    _, _, infra = _importers()
+    destination = {"filesystem": {"base_directory": "/serving/penguin"}}
+    with pytest.raises(InvalidComponentArgumentError, match="give model .* or infra_blessing"):
+        Pusher(push_destination=destination)
+    pusher = Pusher(infra_blessing=infra.outputs["result"], push_destination=destination)
+    assert set(pusher.inputs) == {"infra_blessing"}
 
 
 def test_distribution_conforms() -> None:

@@ -243,6 +243,32 @@ def test_blessings_gate_the_push(
         assert not list(Path(out.uri).iterdir())
 
 
+def test_without_a_model_the_infra_validators_stamped_model_is_pushed(
+    tmp_path: Path, make_model: MakeModel, serving: Path
+) -> None:
+    import shutil
+
+    # As an InfraValidator with make_warmup leaves it: the model and its warm-up requests.
+    infra = blessing(tmp_path / "ib", 1, infra=True)
+    infra.set_int_custom_property("has_model", 1)
+    stamped = Path(infra.uri) / "stamped_model"
+    shutil.copytree(Path(make_model("a").uri) / "Format-Serving", stamped)
+    (stamped / "assets.extra").mkdir()
+    (stamped / "assets.extra" / "tf_serving_warmup_requests").write_bytes(b"requests")
+
+    out = run_pusher(tmp_path / "pushed", None, _destination(serving), infra_blessing=infra)
+    [version] = _versions(serving)
+    assert out.custom_properties["pushed_version"] == version
+    assert fingerprint_path(str(serving / version)) == fingerprint_path(str(stamped))
+    assert predict(serving / version, [1.0, 2.5]) == [2.0, 5.0]
+
+
+def test_an_infra_blessing_without_a_stamped_model_is_named(tmp_path: Path, serving: Path) -> None:
+    infra = blessing(tmp_path / "ib", 1, infra=True)
+    with pytest.raises(PusherError, match=r"holds no model .*request_spec.make_warmup"):
+        run_pusher(tmp_path / "pushed", None, _destination(serving), infra_blessing=infra)
+
+
 def test_pushing_without_any_blessing_warns(
     tmp_path: Path, make_model: MakeModel, serving: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -50,7 +50,12 @@ class PusherSpec(ComponentSpec):
     }
     INPUTS = {
         "model": ChannelParameter(
-            type=Model, description="the SavedModel to push, in <uri>/Format-Serving/"
+            type=Model,
+            optional=True,
+            description=(
+                "the SavedModel to push, in <uri>/Format-Serving/; without it, the "
+                "infra_blessing's stamped_model (InfraValidator with make_warmup)"
+            ),
         ),
         "model_blessing": ChannelParameter(
             type=ModelBlessing,
@@ -168,7 +173,9 @@ class Pusher(BaseComponent):
     first and renamed into place, so a model server watching ``base_directory`` never sees
     the version directory until it holds the whole model. With ``model_blessing`` and/or
     ``infra_blessing`` the model is pushed only when each has the custom property
-    ``blessed == 1``. The ``pushed_model`` artifact records ``pushed`` (1 or 0) and, when
+    ``blessed == 1``. Without ``model``, the model pushed is the one an InfraValidator with
+    ``request_spec.make_warmup`` stamped with its warm-up requests,
+    ``<infra_blessing.uri>/stamped_model``, as in TFX. The ``pushed_model`` artifact records ``pushed`` (1 or 0) and, when
     pushed, ``pushed_destination`` and ``pushed_version``, as TFX does::
 
         pusher = Pusher(
@@ -197,12 +204,17 @@ class Pusher(BaseComponent):
 
     def __init__(
         self,
-        model: Channel,
+        model: Channel | None = None,
         model_blessing: Channel | None = None,
         infra_blessing: Channel | None = None,
         push_destination: Any = None,
         custom_config: Mapping[str, Any] | None = None,
     ) -> None:
+        if model is None and infra_blessing is None:
+            raise InvalidComponentArgumentError(
+                "Pusher: give model (a Trainer's model), or infra_blessing from an "
+                "InfraValidator with request_spec.make_warmup, whose stamped model is pushed"
+            )
         if push_destination is None:
             raise InvalidComponentArgumentError(
                 "Pusher: push_destination is required, e.g. "

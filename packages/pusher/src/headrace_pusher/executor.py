@@ -22,13 +22,20 @@ from headrace_pusher.filesystem import find_saved_model, push_saved_model
 __all__ = [
     "PUSHED_DESTINATION_KEY",
     "PUSHED_KEY",
+    "HAS_MODEL_KEY",
     "PUSHED_VERSION_KEY",
     "SERVING_MODEL_DIR",
+    "STAMPED_MODEL_DIR",
     "Executor",
     "is_blessed",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Where an InfraValidator with ``make_warmup`` leaves the model it stamped, and the custom
+#: property of its blessing that says it did (TFX's names).
+STAMPED_MODEL_DIR = "stamped_model"
+HAS_MODEL_KEY = "has_model"
 
 #: TFX's custom properties of the PushedModel artifact.
 PUSHED_KEY = "pushed"
@@ -64,9 +71,17 @@ class Executor(BaseExecutor):
 
     def GetModelPath(self, input_dict: dict[str, list[Artifact]]) -> str:  # noqa: N802 - TFX
         model = _input(input_dict, "model")
-        if model is None:
-            raise PusherError("Pusher: input 'model' is empty: there is no model to push")
-        return serving_model_path(model)
+        if model is not None:
+            return serving_model_path(model)
+        infra = _input(input_dict, "infra_blessing")
+        if infra is None:
+            raise PusherError("Pusher: inputs 'model' and 'infra_blessing' are empty: no model")
+        if infra.get_custom_property(HAS_MODEL_KEY) != 1:
+            raise PusherError(
+                f"Pusher: infra_blessing {infra.uri} holds no model (has_model is not 1): give "
+                "the Pusher a model, or set the InfraValidator's request_spec.make_warmup"
+            )
+        return os.path.join(infra.uri, STAMPED_MODEL_DIR)
 
     def Do(  # noqa: N802 - TFX's name
         self,

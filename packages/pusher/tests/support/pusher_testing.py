@@ -69,7 +69,7 @@ def blessing(uri: Path, blessed: int | None, infra: bool = False) -> Artifact:
 
 def run_pusher(
     out: Path,
-    model: Model,
+    model: Model | None,
     push_destination: Any,
     model_blessing: Artifact | None = None,
     infra_blessing: Artifact | None = None,
@@ -79,7 +79,7 @@ def run_pusher(
 
     out.mkdir(parents=True, exist_ok=True)
     pushed = PushedModel(str(out))
-    inputs: dict[str, list[Artifact]] = {"model": [model]}
+    inputs: dict[str, list[Artifact]] = {} if model is None else {"model": [model]}
     if model_blessing is not None:
         inputs["model_blessing"] = [model_blessing]
     if infra_blessing is not None:
