@@ -222,7 +222,7 @@ def test_channels_of_the_wrong_type_are_refused() -> None:
 def test_a_model_or_an_infra_blessing_is_needed() -> None:
     _, _, infra = _importers()
     destination = {"filesystem": {"base_directory": "/serving/penguin"}}
-    with pytest.raises(InvalidComponentArgumentError, match="give model .* or infra_blessing"):
+    with pytest.raises(InvalidComponentArgumentError, match=r"give model .* or infra_blessing"):
         Pusher(push_destination=destination)
     pusher = Pusher(infra_blessing=infra.outputs["result"], push_destination=destination)
     assert set(pusher.inputs) == {"infra_blessing"}

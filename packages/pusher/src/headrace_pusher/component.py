@@ -175,8 +175,9 @@ class Pusher(BaseComponent):
     ``infra_blessing`` the model is pushed only when each has the custom property
     ``blessed == 1``. Without ``model``, the model pushed is the one an InfraValidator with
     ``request_spec.make_warmup`` stamped with its warm-up requests,
-    ``<infra_blessing.uri>/stamped_model``, as in TFX. The ``pushed_model`` artifact records ``pushed`` (1 or 0) and, when
-    pushed, ``pushed_destination`` and ``pushed_version``, as TFX does::
+    ``<infra_blessing.uri>/stamped_model``, as in TFX. The ``pushed_model`` artifact records
+    ``pushed`` (1 or 0) and, when pushed, ``pushed_destination`` and ``pushed_version``, as
+    TFX does::
 
         pusher = Pusher(
             model=trainer.outputs["model"],
