@@ -32,6 +32,8 @@ def _importers() -> tuple[Importer, Importer]:
 def test_tfx_names() -> None:
     assert set(TransformSpec.INPUTS) == {"examples", "schema", "analyzer_cache"}
     assert TransformSpec.INPUTS["analyzer_cache"].optional
+    # A fed-back cache must not make every run a miss (TFX's transform_cache_resolver).
+    assert not TransformSpec.INPUTS["analyzer_cache"].in_cache_key
     assert set(TransformSpec.PARAMETERS) == {
         "module_file",
         "preprocessing_fn",

@@ -14,7 +14,9 @@ A node's key is the SHA-256 of the canonical JSON of these parts:
                     ``definitions`` (:mod:`headrace_core.source_key`), so one edited
                     function component of a file re-runs only its own nodes
 ``parameters``      the node's parameters, as they appear in the IR (protos as JSON)
-``inputs``          for each input key, each artifact's MLMD id and content fingerprint
+``inputs``          for each input key, each artifact's MLMD id and content fingerprint;
+                    an input declared ``in_cache_key=False`` (a cache that only speeds the
+                    work up, such as tf.Transform's analyzer cache) is left out
 ``module_files``    for a ``module_file`` parameter: a hash of that file and of every ``.py``
                     file beside it (helpers it may import)
 ``driver``          what the component's driver contributes, e.g. ExampleGen's fingerprint

@@ -219,7 +219,12 @@ def _parse_proto(cls: Any, value: dict[str, Any] | str, where: str) -> Any:
 
 
 class ChannelParameter:
-    """An input or output of a component: a channel of artifacts of one type."""
+    """An input or output of a component: a channel of artifacts of one type.
+
+    ``in_cache_key=False`` declares an input that only makes the work faster and never
+    changes the outputs (tf.Transform's analyzer cache): it is left out of the node's cache
+    key, so feeding an earlier run's cache back in does not make every run a cache miss.
+    """
 
     def __init__(
         self,
@@ -227,6 +232,7 @@ class ChannelParameter:
         optional: bool = False,
         allow_empty: bool = False,
         description: str = "",
+        in_cache_key: bool = True,
     ) -> None:
         if not (isinstance(type, builtins.type) and issubclass(type, Artifact)):
             raise ComponentDefinitionError(
@@ -236,6 +242,7 @@ class ChannelParameter:
         self.optional = optional
         self.allow_empty = allow_empty
         self.description = description
+        self.in_cache_key = in_cache_key
 
     def __repr__(self) -> str:
         return f"ChannelParameter(type={self.type.__name__}, optional={self.optional})"

@@ -164,6 +164,8 @@ def _compile_node(
         doc["parameter_types"] = {k: p.label for k, p in sorted(spec.PARAMETERS.items())}
         for key in doc["inputs"]:
             doc["inputs"][key]["optional"] = spec.INPUTS[key].optional
+            if not spec.INPUTS[key].in_cache_key:
+                doc["inputs"][key]["in_cache_key"] = False
         for key in doc["outputs"]:
             declared = spec.OUTPUTS[key]
             doc["outputs"][key]["optional"] = declared.optional

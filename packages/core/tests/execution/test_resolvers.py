@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hrexec_components import Bless, Compare, MakeExamples, Relabel, Summarize, TrainAlone
+from hrexec_components import (
+    Bless,
+    Compare,
+    MakeExamples,
+    Memo,
+    MemoKeyed,
+    Relabel,
+    Summarize,
+    TrainAlone,
+)
 from hrexec_util import (
     CACHED,
     COMPLETE,
@@ -29,6 +38,7 @@ from headrace_core import (
     Pipeline,
     Resolver,
     SpanRangeStrategy,
+    TransformCache,
 )
 from headrace_core.orchestration.local import LocalDagRunner, RunResult
 
@@ -251,3 +261,21 @@ def test_one_artifact_for_two_resolver_channels(pipeline_root: Path) -> None:
     # Cached: the rerun links the resolver's picks again, as one event.
     rerun = _run(pipeline)
     assert _resolved(rerun, "latest") == {"model": [model], "also": [model]}
+
+
+def test_an_input_left_out_of_the_key_lets_a_fed_back_cache_hit(pipeline_root: Path) -> None:
+    # TFX's transform_cache_resolver: each run's Transform gets the previous run's cache.
+    def pipeline(memo_type: type[Any], name: str) -> Pipeline:
+        make = MakeExamples(rows=3)
+        previous = Resolver(LatestArtifactStrategy, memo=Channel(type=TransformCache))
+        previous.with_id("PreviousMemo")
+        memo = memo_type(examples=make.outputs["examples"], memo=previous.outputs["memo"])
+        return Pipeline(name, str(pipeline_root / name), [make, previous, memo.with_id("Memo")])
+
+    for memo_type, second in ((Memo, "cached"), (MemoKeyed, "complete")):
+        name = memo_type.__name__.lower()
+        first = _run(pipeline(memo_type, name))
+        assert first.results["PreviousMemo"].outputs["memo"] == []
+        again = _run(pipeline(memo_type, name))
+        assert _resolved(again, "PreviousMemo") == {"memo": [_only(first, "Memo", "updated_memo")]}
+        assert again.results["Memo"].status == second, name

@@ -132,8 +132,12 @@ class TransformSpec(ComponentSpec):
             optional=True,
             description=(
                 "updated_analyzer_cache of an earlier run: analyzers over unchanged data are "
-                "read from it instead of recomputed"
+                "read from it instead of recomputed; not in the cache key (tf.Transform's "
+                "outputs are the same with or without it)"
             ),
+            # Else feeding each run's cache to the next (TFX's transform_cache_resolver)
+            # makes every run's Transform, and all below it, a cache miss.
+            in_cache_key=False,
         ),
     }
     OUTPUTS = {

@@ -144,7 +144,7 @@ def decide(
     except Exception as e:
         return Decision(Status.FAILED, f"{type(e).__name__}: {e}", inputs)
     parts = cache_mod.cache_key_parts(
-        session.pipeline_name, node, key_inputs(inputs), driven.cache_key
+        session.pipeline_name, node, key_inputs(node, inputs), driven.cache_key
     )
     key = cache_mod.cache_key(parts)
     decision = Decision(Status.RUN, "", inputs, driven, key, parts)

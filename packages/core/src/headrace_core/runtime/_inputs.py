@@ -125,12 +125,17 @@ def inputs_from(node: Mapping[str, Any], upstream: Mapping[str, Outputs]) -> Out
     return inputs
 
 
-def key_inputs(inputs: Mapping[str, list[Artifact]]) -> dict[str, list[tuple[int, str]]]:
-    """Inputs as the cache key sees them: each artifact's id and content fingerprint."""
+def key_inputs(
+    node: Mapping[str, Any], inputs: Mapping[str, list[Artifact]]
+) -> dict[str, list[tuple[int, str]]]:
+    """Inputs as the cache key sees them: each artifact's id and content fingerprint, for
+    every input the component declares part of the key (not an analyzer cache)."""
+    declared = node.get("inputs", {})
     return {
         key: [
             (int(a.id or 0), str(a.get_custom_property(cache_mod.FINGERPRINT_PROPERTY) or ""))
             for a in artifacts
         ]
         for key, artifacts in inputs.items()
+        if declared.get(key, {}).get("in_cache_key", True)
     }
