@@ -189,11 +189,12 @@ class Executor(BaseExecutor):
 
         import tensorflow as tf
 
-        if not tf.keras.__name__.startswith("tf_keras"):
+        # Asked of the Model class: after `from tensorflow.keras import ...` the module is
+        # named tensorflow.keras whichever Keras it holds.
+        if not str(tf.keras.Model.__module__).startswith("tf_keras"):
             log.warning(
-                "Evaluator: tf.keras is %s (Keras 3) in this process: it was first used before "
-                "TF_USE_LEGACY_KERAS=1 was set; TFMA's Keras metrics need Keras 2 (tf_keras)",
-                tf.keras.__name__,
+                "Evaluator: tf.keras is Keras 3 in this process: it was first used before "
+                "TF_USE_LEGACY_KERAS=1 was set; TFMA's Keras metrics need Keras 2 (tf_keras)"
             )
         import apache_beam as beam
         import tensorflow_model_analysis as tfma
