@@ -36,7 +36,7 @@ def preprocessing_fn(inputs: dict[str, Any]) -> dict[str, Any]:
     return outputs
 
 
-def _input_fn(
+def input_fn(
     file_pattern: list[str], data_accessor: Any, tf_transform_output: Any, batch_size: int
 ) -> tf.data.Dataset:
     dataset = data_accessor.tf_dataset_factory(
@@ -75,16 +75,17 @@ def _transform_features_fn(model: Any, tf_transform_output: Any) -> Any:
     return transform_features_fn
 
 
-def _build_keras_model() -> Any:
+def build_keras_model(learning_rate: float = 1e-2, num_layers: int = 2) -> Any:
+    """The DNN; its two hyperparameters are what ``penguin_tuning.tuner_fn`` searches."""
     keras = tf.keras
     inputs = [keras.layers.Input(shape=(1,), name=key) for key in _FEATURE_KEYS]
     d = keras.layers.concatenate(inputs)
-    for _ in range(2):
+    for _ in range(int(num_layers)):
         d = keras.layers.Dense(8, activation="relu")(d)
     outputs = keras.layers.Dense(3)(d)
     model = keras.Model(inputs=inputs, outputs=outputs)
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-2),
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy()],
     )
@@ -92,15 +93,22 @@ def _build_keras_model() -> Any:
 
 
 def run_fn(fn_args: Any) -> None:
-    """Train the model and export it with a serving signature over raw examples."""
+    """Train the model and export it with a serving signature over raw examples.
+
+    With a Tuner upstream, ``fn_args.hyperparameters`` is its best trial's KerasTuner config;
+    its values (``learning_rate``, ``num_layers``) replace the defaults.
+    """
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train_dataset = _input_fn(
+    train_dataset = input_fn(
         fn_args.train_files, fn_args.data_accessor, tf_transform_output, _TRAIN_BATCH_SIZE
     )
-    eval_dataset = _input_fn(
+    eval_dataset = input_fn(
         fn_args.eval_files, fn_args.data_accessor, tf_transform_output, _EVAL_BATCH_SIZE
     )
-    model = _build_keras_model()
+    tuned = (fn_args.hyperparameters or {}).get("values", {})
+    model = build_keras_model(
+        **{k: tuned[k] for k in ("learning_rate", "num_layers") if k in tuned}
+    )
     model.fit(
         train_dataset,
         steps_per_epoch=fn_args.train_steps,

@@ -9,6 +9,7 @@ Run by the `examples` nox session (every component package installed).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import pytest
 pytest.importorskip("headrace_tfx", reason="needs headrace-tfx and every component package")
 pytest.importorskip("headrace_bulkinferrer", reason="needs every component package installed")
 pytest.importorskip("headrace_infravalidator", reason="needs every component package installed")
+pytest.importorskip("headrace_tuner", reason="needs every component package installed")
+pytest.importorskip("headrace_examplediff", reason="needs every component package installed")
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "integration_tests" / "pipelines" / "tfx_style" / "penguin_pipeline.py"
@@ -28,8 +31,10 @@ UP_TO_TRAINER = [
     "SchemaGen",
     "ExampleValidator",
     "Transform",
+    "Tuner",
     "Trainer",
 ]
+RESOLVERS = ("latest_blessed_model_resolver", "transform_cache_resolver")
 
 
 def _headrace(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,10 +69,28 @@ def test_a_tfx_style_pipeline_runs_cached_and_through_headrace_run(tmp_path: Pat
     args = ("tfx", "run", str(PIPELINE), "--pipeline_root", str(root), "--train_steps", "20")
     first = _headrace(*args)
     statuses = _summary(first)
-    assert len(statuses) == 12 and set(statuses.values()) == {"done"}, first.stdout
+    assert len(statuses) == 16 and set(statuses.values()) == {"done"}, first.stdout
     assert "BLESSED" in first.stdout and "pushed version" in first.stdout
     [report] = root.glob("InfraValidator/blessing/*/infra_validation.json")
     assert '"blessed": true' in report.read_text()
+    # The Pusher had no model: it pushed the InfraValidator's stamped one, warm-up included.
+    [version] = (root / "serving_model").glob("[0-9]*")
+    assert (version / "assets.extra" / "tf_serving_warmup_requests").stat().st_size > 0
+
+    # The Tuner's best trial is what the Trainer trained with.
+    [best] = root.glob("Tuner/best_hyperparameters/*/best_hyperparameters.txt")
+    [results] = root.glob("Tuner/tuner_results/*/tuner_results.json")
+    tuned = json.loads(best.read_text())["values"]
+    trials = json.loads(results.read_text())
+    assert set(tuned) == {"learning_rate", "num_layers"} and len(trials) == 4
+    assert {k: trials[0][k] for k in tuned} == tuned
+
+    # ExampleDiff paired the examples with TFX's skewed copy by culmen length.
+    [diff] = root.glob("ExampleDiff/example_diff_result/*/summary.json")
+    pairs = {
+        (p["test_split"], p["base_split"]): p for p in json.loads(diff.read_text())["split_pairs"]
+    }
+    assert set(pairs) == {("train", "train"), ("train", "eval")}
 
     [logs] = root.glob("BulkInferrer/inference_result/*")
     records = list(
@@ -87,7 +110,9 @@ def test_a_tfx_style_pipeline_runs_cached_and_through_headrace_run(tmp_path: Pat
         assert "species" in example.features.feature  # the input features stay
 
     second = _summary(_headrace(*args))
-    cached = [*UP_TO_TRAINER, "BulkInferrerExamples", "InfraValidator"]
+    # Transform too, though the transform_cache_resolver hands it this run's analyzer cache:
+    # a cache that only speeds the work up is not in the key.
+    cached = [*UP_TO_TRAINER, "BulkInferrerExamples", "InfraValidator", "ExampleDiff"]
     assert all(second[n] == "cached" for n in cached), second
     assert second["Evaluator"] == "done"  # a new baseline: the model just blessed (TFX's rule)
 
@@ -108,5 +133,5 @@ def test_a_tfx_style_pipeline_runs_cached_and_through_headrace_run(tmp_path: Pat
     )
     statuses = _summary(third)
     # A resolver always runs; every component is cached.
-    assert statuses.pop("latest_blessed_model_resolver") == "done"
+    assert [statuses.pop(r) for r in RESOLVERS] == ["done", "done"]
     assert set(statuses.values()) == {"cached"}, third.stdout

@@ -19,6 +19,10 @@ from tfx import v1 as tfx
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _EXAMPLE = os.path.join(_HERE, os.pardir, os.pardir, os.pardir, "examples", "penguin")
+# TFX's skewed penguin data, for ExampleDiff: the shared test data beside the repository.
+_SHARED = os.environ.get("HEADRACE_TEST_DATA") or os.path.join(
+    _HERE, os.pardir, os.pardir, os.pardir, os.pardir, "shared", "data"
+)
 
 flags.DEFINE_string("pipeline_root", os.environ.get("TFX_STYLE_ROOT", ""), "pipeline root")
 flags.DEFINE_integer("train_steps", int(os.environ.get("TFX_STYLE_TRAIN_STEPS", "50")), "steps")
@@ -77,17 +81,32 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
+    # As TFX's penguin_pipeline_local: each run's Transform reads the last run's analyzer cache.
+    transform_cache_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        cache=tfx.dsl.Channel(type=tfx.types.standard_artifacts.TransformCache),
+    ).with_id("transform_cache_resolver")
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         module_file=module_file,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval"]),
+        analyzer_cache=transform_cache_resolver.outputs["cache"],
+    )
+    tuner = tfx.components.Tuner(
+        module_file=os.path.join(_EXAMPLE, "penguin_tuning.py"),
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        train_args=tfx.proto.TrainArgs(num_steps=max(train_steps // 4, 1)),
+        eval_args=tfx.proto.EvalArgs(num_steps=5),
+        tune_args=tfx.proto.TuneArgs(num_parallel_trials=1),
     )
     trainer = tfx.components.Trainer(
         module_file=module_file,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        hyperparameters=tuner.outputs["best_hyperparameters"],
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=5),
     )
@@ -115,11 +134,12 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
                 signature_names=["serving_default"]
             ),
             num_examples=8,
+            make_warmup=True,
         ),
     )
     with tfx.dsl.Cond(evaluator.outputs["blessing"].future()[0].custom_property("blessed") == 1):
+        # No model: the InfraValidator's stamped model, with its warm-up requests, is pushed.
         pusher = tfx.components.Pusher(
-            model=trainer.outputs["model"],
             model_blessing=evaluator.outputs["blessing"],
             infra_blessing=infra_validator.outputs["blessing"],
             push_destination=tfx.proto.PushDestination(
@@ -155,6 +175,22 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
             ]
         ),
     ).with_id("BulkInferrerExamples")
+    skewed_example_gen = tfx.components.CsvExampleGen(
+        input_base=os.path.join(_SHARED, "penguin"),
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern="*_skewed.csv")]
+        ),
+    ).with_id("CsvExampleGen_Skewed")
+    example_diff = tfx.components.ExampleDiff(
+        examples_test=example_gen.outputs["examples"],
+        examples_base=skewed_example_gen.outputs["examples"],
+        config=tfx.proto.ExampleDiffConfig(
+            paired_example_skew=tfx.proto.PairedExampleSkew(
+                skew_sample_size=2, identifier_features=["culmen_length_mm"], float_round_ndigits=6
+            )
+        ),
+        include_split_pairs=[("train", "train"), ("train", "eval")],
+    )
     return tfx.dsl.Pipeline(
         pipeline_name="tfx_style_penguin",
         pipeline_root=root,
@@ -163,7 +199,9 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
             statistics_gen,
             schema_gen,
             example_validator,
+            transform_cache_resolver,
             transform,
+            tuner,
             trainer,
             model_resolver,
             evaluator,
@@ -171,6 +209,8 @@ def _pipeline(root: str, train_steps: int) -> tfx.dsl.Pipeline:
             pusher,
             bulk_inferrer,
             bulk_examples,
+            skewed_example_gen,
+            example_diff,
         ],
         enable_cache=True,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
