@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from examplegen_helpers import copy_into, split_records, write
+from examplegen_helpers import copy_into, decode, split_records, write
 
-from headrace_core import Examples, Pipeline
+from headrace_core import Examples, OutputArtifact, Parameter, Pipeline, String, component
 from headrace_core.artifacts import ArtifactState
 from headrace_core.metadata import MetadataStore, artifact_from_proto, custom
 from headrace_core.orchestration import LocalDagRunner
@@ -107,3 +108,35 @@ def test_missing_input_fails_in_the_driver(tmp_path: Path) -> None:
     assert f"input_base {missing} does not exist" in failed.message
     statuses, artifacts = _store_state(result.metadata_url)
     assert statuses == ["failed"] and artifacts == []
+
+
+@component
+def RangeConfigGenerator(span: Parameter[int], range_config: OutputArtifact[String]) -> None:
+    """As TFX's penguin_pipeline_local: a range_config made by a component, as JSON text."""
+    static = {"start_span_number": span, "end_span_number": span}
+    range_config.value = json.dumps({"static_range": static})
+
+
+def test_a_range_config_made_upstream_selects_the_span(tmp_path: Path) -> None:
+    base = tmp_path / "input"
+    for span in (1, 2, 3):
+        write(base / f"span-{span}" / "data.csv", f"span_value\n{span}\n{span}\n{span}\n")
+
+    def pipeline(span: int) -> Pipeline:
+        generator = RangeConfigGenerator(span=span)
+        example_gen = CsvExampleGen(
+            input_base=str(base),
+            input_config={"splits": [{"name": "single_split", "pattern": "span-{SPAN}/*"}]},
+            range_config=generator.outputs["range_config"].future()[0].value,
+        )
+        return Pipeline("ranged", str(tmp_path / "root"), [generator, example_gen])
+
+    runner = LocalDagRunner()
+    for span in (2, 1):
+        result = runner.run(pipeline(span))
+        assert result.succeeded, result.to_json()
+        [examples] = result.results["CsvExampleGen"].outputs["examples"]
+        assert examples.span == span
+        records = [r for rs in split_records(examples).values() for r in rs]
+        assert {row["span_value"][0] for row in decode(records)} == {span}
+    assert runner.run(pipeline(1)).results["CsvExampleGen"].status == "cached"

@@ -35,7 +35,7 @@ from headrace_core.artifacts import (
     TunerResults,
     ValueArtifact,
 )
-from headrace_core.channels import Channel, OutputChannel, Predicate
+from headrace_core.channels import ArtifactValue, Channel, OutputChannel, Predicate
 from headrace_core.component import (
     BaseComponent,
     BaseNode,
@@ -66,6 +66,7 @@ from headrace_core.function import InputArtifact, OutputArtifact, Parameter, com
 from headrace_core.placeholders import PIPELINE_ROOT, pipeline_root
 
 __all__ = [
+    "ArtifactValue",
     "PIPELINE_ROOT",
     "Artifact",
     "ArtifactState",

@@ -5,7 +5,9 @@ has no producer: only a :class:`~headrace_core.dsl.Resolver` accepts it, meaning
 of that type recorded for the pipeline.
 
 ``channel.future()[0].custom_property('blessed') == 1`` builds a :class:`Predicate`, the form
-TFX's ``Cond`` takes.
+TFX's ``Cond`` takes. ``channel.future()[0].value`` itself is an :class:`ArtifactValue`: given
+as a component parameter, it is that artifact's value, read when the node launches (TFX's
+placeholder for a ``range_config`` made by an upstream component).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from headrace_core.artifacts import Artifact
 if TYPE_CHECKING:
     from headrace_core.component import BaseNode
 
-__all__ = ["Channel", "OutputChannel", "Predicate"]
+__all__ = ["ArtifactValue", "Channel", "OutputChannel", "Predicate"]
 
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
@@ -118,28 +120,32 @@ class _ArtifactFuture:
         self._channel = channel
         self._index = index
 
-    def custom_property(self, name: str) -> _ValueFuture:
-        return _ValueFuture(self._channel, self._index, "custom_property", name)
+    def custom_property(self, name: str) -> ArtifactValue:
+        return ArtifactValue(self._channel, self._index, "custom_property", name)
 
-    def property(self, name: str) -> _ValueFuture:
+    def property(self, name: str) -> ArtifactValue:
         declared = self._channel.type.PROPERTIES
         if name not in declared:
             raise AttributeError(
                 f"artifact type {self._channel.type_name!r} has no property {name!r}; "
                 "use custom_property() for custom properties"
             )
-        return _ValueFuture(self._channel, self._index, "property", name)
+        return ArtifactValue(self._channel, self._index, "property", name)
 
     @builtins.property  # the method above shadows the builtin in this class body
-    def value(self) -> _ValueFuture:
-        return _ValueFuture(self._channel, self._index, "value", "value")
+    def value(self) -> ArtifactValue:
+        return ArtifactValue(self._channel, self._index, "value", "value")
 
     @builtins.property
-    def uri(self) -> _ValueFuture:
-        return _ValueFuture(self._channel, self._index, "uri", "uri")
+    def uri(self) -> ArtifactValue:
+        return ArtifactValue(self._channel, self._index, "uri", "uri")
 
 
-class _ValueFuture:
+class ArtifactValue:
+    """A field of artifact ``index`` of a channel (``value``, ``uri``, a property or a custom
+    property), not known until the producer has run. Compared, it builds a :class:`Predicate`;
+    passed as a component parameter, it is read at launch and the producer runs first."""
+
     __hash__ = None  # type: ignore[assignment]  # comparisons build predicates, not booleans
 
     def __init__(self, channel: Channel, index: int, field: str, name: str) -> None:
@@ -147,6 +153,30 @@ class _ValueFuture:
         self._index = index
         self._field = field
         self._name = name
+
+    @builtins.property
+    def channel(self) -> Channel:
+        return self._channel
+
+    def to_ir(self) -> dict[str, Any]:
+        """What the IR records: the producer's output, the artifact's index and the field."""
+        return {
+            "producer": self._channel.producer_component_id,
+            "output": self._channel.output_key,
+            "index": self._index,
+            "field": self._field,
+            "name": self._name,
+        }
+
+    def describe(self) -> str:
+        return (
+            f"{self._channel.producer_component_id}.outputs[{self._channel.output_key!r}]"
+            f"[{self._index}].{self._field}"
+            + (f"({self._name!r})" if self._field in ("property", "custom_property") else "")
+        )
+
+    def __repr__(self) -> str:
+        return f"ArtifactValue({self.describe()})"
 
     def _compare(self, op: str, other: Any) -> Predicate:
         return Predicate(self._channel, self._index, self._field, self._name, op, other)

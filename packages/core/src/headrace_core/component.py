@@ -27,7 +27,13 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from headrace_core.artifacts import Artifact
-from headrace_core.channels import Channel, OutputChannel, Predicate, current_conditions
+from headrace_core.channels import (
+    ArtifactValue,
+    Channel,
+    OutputChannel,
+    Predicate,
+    current_conditions,
+)
 from headrace_core.errors import ComponentDefinitionError, InvalidComponentArgumentError
 from headrace_core.executor import object_ref
 
@@ -391,6 +397,8 @@ class BaseComponent(BaseNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
+        #: Parameters read from an upstream artifact when the node launches (TFX's placeholder).
+        self.dynamic_parameters: dict[str, ArtifactValue] = {}
         cls = type(self)
         cls.check_definition()
         spec = cls.SPEC_CLASS
@@ -428,6 +436,16 @@ class BaseComponent(BaseNode):
                 raise InvalidComponentArgumentError(
                     f"{name}: parameter {key!r} takes a {param.label} value, not a channel"
                 )
+            if isinstance(value, ArtifactValue):
+                producer = value.channel.producer
+                if producer is None:
+                    raise InvalidComponentArgumentError(
+                        f"{name}: parameter {key!r} reads {value.describe()}: a channel "
+                        "without a producer has no artifact to read"
+                    )
+                self.dynamic_parameters[key] = value
+                self.add_upstream_node(producer)  # it must run first
+                continue
             self.exec_properties[key] = param.coerce(value, f"{name}: parameter {key!r}")
 
         for key, channel_param in spec.INPUTS.items():

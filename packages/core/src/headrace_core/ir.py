@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from headrace_core.artifacts import Artifact
-from headrace_core.channels import Channel, OutputChannel, Predicate
+from headrace_core.channels import ArtifactValue, Channel, Predicate
 from headrace_core.component import BaseComponent, BaseNode
 from headrace_core.dsl import Importer, Pipeline, Resolver
 from headrace_core.errors import IRError
@@ -162,6 +162,10 @@ def _compile_node(
             k: spec.PARAMETERS[k].to_json(v) for k, v in sorted(node.exec_properties.items())
         }
         doc["parameter_types"] = {k: p.label for k, p in sorted(spec.PARAMETERS.items())}
+        if node.dynamic_parameters:
+            doc["dynamic_parameters"] = {
+                k: v.to_ir() for k, v in sorted(node.dynamic_parameters.items())
+            }
         for key in doc["inputs"]:
             doc["inputs"][key]["optional"] = spec.INPUTS[key].optional
             if not spec.INPUTS[key].in_cache_key:
@@ -266,7 +270,13 @@ def load(
         if not isinstance(node_id, str):
             raise IRError(f"nodes[{index}] has no string `id`")
         try:
-            inputs = {k: channel(v, node_id) for k, v in spec.get("inputs", {}).items()}
+            inputs: dict[str, Any] = {
+                k: channel(v, node_id) for k, v in spec.get("inputs", {}).items()
+            }
+            for key, ref in spec.get("dynamic_parameters", {}).items():
+                inputs[key] = ArtifactValue(
+                    channel(ref, node_id), ref["index"], ref["field"], ref["name"]
+                )
             node = _load_node(spec, inputs, document, manager)
             node.with_id(node_id)
             node._conditions = tuple(
@@ -295,7 +305,7 @@ def load(
 
 def _load_node(
     spec: Mapping[str, Any],
-    inputs: dict[str, OutputChannel | Channel],
+    inputs: dict[str, Any],
     document: Mapping[str, Any],
     manager: PluginManager,
 ) -> BaseNode:

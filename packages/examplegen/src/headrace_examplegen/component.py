@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from headrace_core import (
+    ArtifactValue,
     BaseComponent,
     ChannelParameter,
     ComponentSpec,
@@ -99,10 +100,13 @@ class FileBasedExampleGen(BaseComponent):
             outputs = config_to_dict(output_config, "output_config")
             if outputs is None:  # as in TFX, an empty config keeps the input's splits
                 outputs = default_output_config(inputs)
-            ranges = config_to_dict(range_config, "range_config")
+            # A range_config read from an upstream artifact when the node launches (TFX's
+            # placeholder) is checked then, by the driver.
+            later = isinstance(range_config, ArtifactValue)
+            ranges = range_config if later else config_to_dict(range_config, "range_config")
             custom = config_to_dict(custom_config, "custom_config")
             output_splits(inputs, outputs)
-            self._check_patterns(inputs, static_span(ranges) is not None)
+            self._check_patterns(inputs, later or static_span(ranges) is not None)
             data_format = check_output_data_format(output_data_format)
         except ExampleGenError as e:
             raise InvalidComponentArgumentError(f"{name}: {e}") from None

@@ -24,6 +24,7 @@ from headrace_core.runtime._inputs import (
     inputs_from,
     is_local,
     key_inputs,
+    resolve_dynamic_parameters,
 )
 from headrace_core.runtime._records import STATE
 from headrace_core.runtime._session import RunSession
@@ -46,6 +47,8 @@ class Decision:
     hit: Any | None = None  # the execution whose outputs a cache hit reuses
     hit_outputs: Outputs | None = None
     attempts: list[Any] = field(default_factory=list)  # the key's executions, newest first
+    #: The node as it launches: its dynamic parameters read from upstream artifacts.
+    node: Mapping[str, Any] | None = None
 
 
 def cache_enabled(session: RunSession, node: Mapping[str, Any]) -> bool:
@@ -127,7 +130,8 @@ def decide(
     reason = check_conditions(judged, seen)
     if reason is not None:
         return Decision(Status.SKIPPED, reason)
-    for ref in node.get("inputs", {}).values():
+    refs = [*node.get("inputs", {}).values(), *node.get("dynamic_parameters", {}).values()]
+    for ref in refs:
         producer = ref.get("producer")
         if producer is not None and upstream[producer].outputs is None:
             # New artifacts mean new ids in the key: a consumer of a re-run node re-runs.
@@ -136,6 +140,7 @@ def decide(
         return Decision(Status.RUN, node["kind"])
     known = {p: u.outputs or {} for p, u in upstream.items()}
     try:
+        node = resolve_dynamic_parameters(node, known)
         inputs = inputs_from(node, known)
     except LaunchError as e:
         return Decision(Status.FAILED, str(e))
@@ -147,7 +152,7 @@ def decide(
         session.pipeline_name, node, key_inputs(node, inputs), driven.cache_key
     )
     key = cache_mod.cache_key(parts)
-    decision = Decision(Status.RUN, "", inputs, driven, key, parts)
+    decision = Decision(Status.RUN, "", inputs, driven, key, parts, node=node)
     if not cache_enabled(session, node):
         decision.reason = "cache disabled"
         return decision

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "check_conditions",
     "inputs_from",
     "key_inputs",
+    "resolve_dynamic_parameters",
     "upstream_in_run",
 ]
 
@@ -70,12 +72,13 @@ def upstream_in_run(session: RunSession, node: Mapping[str, Any]) -> dict[str, U
     return found
 
 
-def _condition_value(predicate: Mapping[str, Any], artifact: Artifact) -> Any:
-    field_name = predicate["field"]
+def _field_value(ref: Mapping[str, Any], artifact: Artifact) -> Any:
+    """The field a condition or a dynamic parameter names (``value``, ``uri``, a property)."""
+    field_name = ref["field"]
     if field_name == "custom_property":
-        return artifact.get_custom_property(predicate["name"])
+        return artifact.get_custom_property(ref["name"])
     if field_name == "property":
-        return artifact.properties.get(predicate["name"])
+        return artifact.properties.get(ref["name"])
     if field_name == "uri":
         return artifact.uri
     value = artifact.get_custom_property("value")
@@ -93,7 +96,7 @@ def check_conditions(
         artifacts = upstream.get(spec["producer"], {}).get(spec["output"], [])
         index = spec["index"]
         actual = (
-            _condition_value(spec, artifacts[index])
+            _field_value(spec, artifacts[index])
             if -len(artifacts) <= index < len(artifacts)
             else None
         )
@@ -107,6 +110,38 @@ def check_conditions(
                 f"(value: {actual!r})"
             )
     return None
+
+
+def resolve_dynamic_parameters(
+    node: Mapping[str, Any], upstream: Mapping[str, Outputs]
+) -> Mapping[str, Any]:
+    """``node`` with each parameter that reads an upstream artifact (its IR
+    ``dynamic_parameters``) set to what the artifact holds: then the driver, the cache key
+    and the executor see the value. A dict or list parameter given as JSON text (TFX's
+    ``proto_utils.proto_to_json`` in a String artifact) is parsed."""
+    dynamic = node.get("dynamic_parameters")
+    if not dynamic:
+        return node
+    types = node.get("parameter_types", {})
+    parameters = dict(node.get("parameters", {}))
+    for key, ref in sorted(dynamic.items()):
+        where = (
+            f"node {node['id']!r}: parameter {key!r} reads "
+            f"{ref['producer']}.outputs[{ref['output']!r}][{ref['index']}].{ref['field']}"
+        )
+        artifacts = upstream.get(ref["producer"], {}).get(ref["output"], [])
+        if not -len(artifacts) <= ref["index"] < len(artifacts):
+            raise LaunchError(f"{where}, but that output has {len(artifacts)} artifact(s)")
+        value = _field_value(ref, artifacts[ref["index"]])
+        if value is None:
+            raise LaunchError(f"{where}, which is not set")
+        if types.get(key) in ("dict", "list") and isinstance(value, (str, bytes)):
+            try:
+                value = json.loads(value)
+            except ValueError as e:
+                raise LaunchError(f"{where}: {types[key]} expected, not JSON ({e})") from None
+        parameters[key] = value
+    return {**node, "parameters": parameters}
 
 
 def inputs_from(node: Mapping[str, Any], upstream: Mapping[str, Outputs]) -> Outputs:

@@ -107,6 +107,7 @@ def launch_node(
         decision = decide(session, node, upstream_in_run(session, node))
     except LaunchError as e:
         return _failed(session, node, clock, str(e))
+    node = decision.node or node
     if decision.status == Status.SKIPPED:
         execution_id = session.record_skipped(node, decision.reason)
         return clock.result(Status.SKIPPED, execution_id, message=decision.reason)
