@@ -58,7 +58,7 @@ class TrainerSpec(ComponentSpec):
             description="trainer_pb2.EvalArgs as JSON: {'num_steps': 5, 'splits': ['eval']}",
         ),
         "custom_config": ExecutionParameter(
-            type=dict, optional=True, description="passed to run_fn as fn_args.custom_config"
+            type=dict, optional=True, description="fn_args.custom_config, as given"
         ),
     }
     INPUTS = {

@@ -10,17 +10,13 @@ from headrace_core import (
     Channel,
     ChannelParameter,
     ComponentSpec,
-    Examples,
     ExecutionParameter,
     HyperParameters,
     InvalidComponentArgumentError,
-    Model,
-    Schema,
-    TransformGraph,
     TunerResults,
 )
 from headrace_core.component import check_fields, config_dict
-from headrace_trainer.component import normalize_args, user_function_args
+from headrace_trainer.component import TrainerSpec, normalize_args, user_function_args
 
 __all__ = ["TUNE_ARGS_FIELDS", "Tuner", "TunerSpec", "normalize_tune_args"]
 
@@ -43,43 +39,21 @@ class TunerSpec(ComponentSpec):
             optional=True,
             description="'package.module.function' of an importable tuner_fn(fn_args)",
         ),
-        "train_args": ExecutionParameter(
-            type=dict,
-            optional=True,
-            description="trainer_pb2.TrainArgs as JSON: fn_args.train_steps, the train splits",
-        ),
-        "eval_args": ExecutionParameter(
-            type=dict,
-            optional=True,
-            description="trainer_pb2.EvalArgs as JSON: fn_args.eval_steps, the eval splits",
-        ),
+        # The Trainer's, as in TFX: the same messages and the same FnArgs fields.
+        "train_args": TrainerSpec.PARAMETERS["train_args"],
+        "eval_args": TrainerSpec.PARAMETERS["eval_args"],
         "tune_args": ExecutionParameter(
             type=dict,
             optional=True,
             description="tuner_pb2.TuneArgs as JSON: {'num_parallel_trials': 1}",
         ),
-        "custom_config": ExecutionParameter(
-            type=dict, optional=True, description="passed to tuner_fn as fn_args.custom_config"
-        ),
+        "custom_config": TrainerSpec.PARAMETERS["custom_config"],
     }
     INPUTS = {
-        "examples": ChannelParameter(
-            type=Examples,
-            description="tf.Examples in Split-<name>/ (transformed, with a transform_graph)",
-        ),
-        "schema": ChannelParameter(
-            type=Schema, optional=True, description="fn_args.schema_path (the raw data's schema)"
-        ),
-        "transform_graph": ChannelParameter(
-            type=TransformGraph,
-            optional=True,
-            description="tf.Transform output: fn_args.transform_graph_path",
-        ),
-        "base_model": ChannelParameter(
-            type=Model,
-            optional=True,
-            description="fn_args.base_model: a model's Format-Serving dir, to warm-start from",
-        ),
+        "examples": TrainerSpec.INPUTS["examples"],
+        "schema": TrainerSpec.INPUTS["schema"],
+        "transform_graph": TrainerSpec.INPUTS["transform_graph"],
+        "base_model": TrainerSpec.INPUTS["base_model"],
     }
     OUTPUTS = {
         "best_hyperparameters": ChannelParameter(
