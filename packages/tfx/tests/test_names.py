@@ -10,6 +10,7 @@ import importlib.util
 import pytest
 
 import headrace_core
+import headrace_core.dsl
 from headrace_tfx import v1 as tfx
 from headrace_tfx._names import MissingTfxNameError, exports
 from headrace_tfx.v1.components import NAMES
@@ -38,6 +39,23 @@ def test_every_tfx_v1_component_is_mapped() -> None:
     }  # fmt: skip
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         tfx.components.Nope  # noqa: B018 - the attribute access is the test
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "says"),
+    [
+        ("dsl.placeholders", "input", "no container components"),
+        ("dsl.placeholders", "exec_property", "no container components"),
+        ("dsl.experimental", "RuntimeParameter", r"future\(\)\[0\]\.value"),
+        ("dsl.experimental", "create_container_component", "function component"),
+        ("extensions", "google_cloud_ai_platform", "Dataflow"),
+    ],
+)
+def test_tfx_names_headrace_lacks_say_what_to_do_instead(module: str, name: str, says: str) -> None:
+    namespace = importlib.import_module(f"headrace_tfx.v1.{module}")
+    with pytest.raises(MissingTfxNameError, match=rf"^tfx.v1.{module}.{name}: .*{says}"):
+        getattr(namespace, name)
+    assert tfx.dsl.experimental.ResolverStrategy is headrace_core.dsl.ResolverStrategy
 
 
 def test_a_name_headrace_lacks_says_what_to_do() -> None:

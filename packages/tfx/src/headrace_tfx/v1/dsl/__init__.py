@@ -7,7 +7,7 @@ from typing import Any
 
 from headrace_core import Artifact, BaseNode, Channel, Cond, Importer, Resolver
 from headrace_core import Pipeline as _Pipeline
-from headrace_tfx.v1.dsl import components, experimental
+from headrace_tfx.v1.dsl import components, experimental, placeholders
 
 __all__ = [
     "Artifact",
@@ -18,6 +18,7 @@ __all__ = [
     "Resolver",
     "components",
     "experimental",
+    "placeholders",
 ]
 
 
