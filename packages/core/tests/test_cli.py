@@ -464,3 +464,9 @@ def test_a_file_that_runs_its_pipeline_in_main(run_cli: RunCli, tmp_path: Path) 
     result = run_cli("compile", str(path))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["pipeline"]["name"] == "scripted"
+    # TFX's penguin example names it create_pipeline(pipeline_name, pipeline_root, ...): a
+    # factory that needs arguments is the file's own business, called from its __main__.
+    path.write_text(path.read_text().replace("_create(", "create_pipeline("))
+    result = run_cli("compile", str(path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pipeline"]["name"] == "scripted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 import types
@@ -61,10 +62,12 @@ def load_pipeline_file(path: str) -> Pipeline:
         found = None  # `from tfx.orchestration import pipeline`: TFX's module, not a pipeline
     if found is None:
         factory = getattr(module, "create_pipeline", None)
-        if factory is None:
-            return _pipeline_run_by_main(path, name)
-        if not callable(factory):
+        if factory is not None and not callable(factory):
             raise PipelineFileError(f"{path}: create_pipeline is not a function")
+        if factory is None or _needs_arguments(factory):
+            # TFX's examples: create_pipeline(pipeline_name, pipeline_root, ...) is called
+            # by the file's own __main__ block, with the arguments only it knows.
+            return _pipeline_run_by_main(path, name)
         try:
             found = factory()
         except HeadraceError as e:
@@ -77,6 +80,18 @@ def load_pipeline_file(path: str) -> Pipeline:
     if not isinstance(found, Pipeline):
         raise PipelineFileError(f"{path}: {what} a {type(found).__name__}, not a Pipeline")
     return found
+
+
+def _needs_arguments(factory: Any) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for p in parameters
+    )
 
 
 def _forget_absl_flags(module_name: str) -> None:
@@ -122,7 +137,8 @@ def _pipeline_run_by_main(path: str, module_name: str) -> Pipeline:
         sys.argv = argv
     raise PipelineFileError(
         f"{path}: defines neither a module-level `pipeline` nor a `create_pipeline()` "
-        "function, and run as a script it runs no pipeline (LocalDagRunner().run(...))"
+        "function that takes no arguments, and run as a script it runs no pipeline "
+        "(LocalDagRunner().run(...))"
     )
 
 
