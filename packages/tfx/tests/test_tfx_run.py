@@ -153,3 +153,33 @@ def test_tfxs_beam_dag_runner_runs_on_headrace_beam(folder: Path) -> None:
     assert "running 'demo': 1 nodes on BeamDagRunner" in proc.stdout
     [value] = (folder / "root" / "WriteNumber").glob("number/*/value.txt")
     assert value.read_text() == "4"
+
+
+def test_headrace_run_selects_keras_2_before_a_library_imported_above_headrace_tfx(
+    folder: Path,
+) -> None:
+    # TFX's files import TFMA above `from tfx import v1 as tfx`; TFMA touches tf.keras, which
+    # TensorFlow then binds to Keras 3 unless TF_USE_LEGACY_KERAS is set by that time.
+    (folder / "keras_probe.py").write_text(
+        "import os\nSEEN = os.environ.get('TF_USE_LEGACY_KERAS')\n"
+    )
+    text = PIPELINE.replace("from tfx import v1 as tfx\n", "from headrace_tfx import v1 as tfx\n")
+    text = text.replace("import absl\n", "import keras_probe\nimport absl\n", 1)
+    text = text.replace(
+        '    assert os.environ["TF_USE_LEGACY_KERAS"] == "1"\n',
+        '    assert keras_probe.SEEN == "1", keras_probe.SEEN\n',
+    )
+    (folder / "pipeline.py").write_text(text)
+    env = dict(os.environ, DEMO_ROOT=str(folder / "root"))
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "headrace_core.cli", "run", "pipeline.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 complete" in proc.stdout

@@ -41,6 +41,7 @@ def load_pipeline_file(path: str) -> Pipeline:
     directory = os.path.dirname(path)
     if directory not in sys.path:
         sys.path.insert(0, directory)
+    _import_headrace_packages_first(path)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
@@ -80,6 +81,33 @@ def load_pipeline_file(path: str) -> Pipeline:
     if not isinstance(found, Pipeline):
         raise PipelineFileError(f"{path}: {what} a {type(found).__name__}, not a Pipeline")
     return found
+
+
+def _import_headrace_packages_first(path: str) -> None:
+    """Import the headrace packages the file imports before the file runs, so that what they
+    set up for the process comes before any other library the file imports above them
+    (headrace-tfx selects Keras 2, which TFX's files, importing TFMA first, would miss).
+    Only names the file itself imports, so this costs nothing it would not pay anyway; the
+    file's own errors, a syntax error or a failing import, are left for it to raise."""
+    import ast
+
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return
+    names = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names += [alias.name for alias in statement.names]
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            names.append(statement.module)
+    for top in dict.fromkeys(n.split(".")[0] for n in names):
+        if top.startswith("headrace_"):
+            try:
+                importlib.import_module(top)
+            except Exception:  # the file's own import raises it again, in its words
+                return
 
 
 def _needs_arguments(factory: Any) -> bool:

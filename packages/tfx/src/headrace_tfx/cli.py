@@ -50,8 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     _alias.activate()
-    # TFX imports absl.app, so its files may call absl.app.run() after a bare `import absl`.
-    import absl.app  # noqa: F401
 
     # As `python FILE ARGS`: the file's folder first on sys.path, its arguments in sys.argv.
     sys.path.insert(0, os.path.dirname(path))
