@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,7 @@ def test_every_tfx_v1_component_is_mapped() -> None:
         ("dsl.experimental", "RuntimeParameter", r"future\(\)\[0\]\.value"),
         ("dsl.experimental", "create_container_component", "function component"),
         ("extensions", "google_cloud_ai_platform", "Dataflow"),
+        ("testing", "Channel", "Importer"),
     ],
 )
 def test_tfx_names_headrace_lacks_say_what_to_do_instead(module: str, name: str, says: str) -> None:
@@ -56,6 +58,16 @@ def test_tfx_names_headrace_lacks_say_what_to_do_instead(module: str, name: str,
     with pytest.raises(MissingTfxNameError, match=rf"^tfx.v1.{module}.{name}: .*{says}"):
         getattr(namespace, name)
     assert tfx.dsl.experimental.ResolverStrategy is headrace_core.dsl.ResolverStrategy
+
+
+def test_utils_read_text_and_json_messages(tmp_path: Path) -> None:
+    (tmp_path / "args.pbtxt").write_text("num_steps: 7\nsplits: 'train'\n")
+    args = tfx.utils.parse_pbtxt_file(str(tmp_path / "args.pbtxt"), tfx.proto.TrainArgs())
+    assert args == tfx.proto.TrainArgs(num_steps=7, splits=["train"])
+    from headrace_tfx.utils import io_utils
+
+    (tmp_path / "args.json").write_text('{"num_steps": 7, "splits": ["train"]}')
+    assert io_utils.parse_json_file(str(tmp_path / "args.json"), tfx.proto.TrainArgs()) == args
 
 
 def test_a_name_headrace_lacks_says_what_to_do() -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from headrace_tfx.utils import proto_utils
+from headrace_tfx.utils import io_utils, proto_utils
 
-__all__ = ["proto_utils"]
+__all__ = ["io_utils", "proto_utils"]

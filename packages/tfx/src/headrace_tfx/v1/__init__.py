@@ -8,6 +8,25 @@ on headrace's local runner. Names headrace does not have raise an error that say
 from __future__ import annotations
 
 from headrace_tfx.__about__ import __version__
-from headrace_tfx.v1 import components, dsl, extensions, orchestration, proto, types
+from headrace_tfx.v1 import (
+    components,
+    dsl,
+    extensions,
+    orchestration,
+    proto,
+    testing,
+    types,
+    utils,
+)
 
-__all__ = ["__version__", "components", "dsl", "extensions", "orchestration", "proto", "types"]
+__all__ = [
+    "__version__",
+    "components",
+    "dsl",
+    "extensions",
+    "orchestration",
+    "proto",
+    "testing",
+    "types",
+    "utils",
+]
