@@ -13,36 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from trainer_testing import FEATURES, FIXTURES, LABEL, PenguinData
+from trainer_testing import FEATURES, FIXTURES, LABEL, PenguinData, penguin_inputs, run_trainer
 
-from headrace_core import Artifact, HyperParameters, Model, ModelRun
+from headrace_core import HyperParameters, Model
 from headrace_trainer import FnArgs, ModelNotExportedError, TrainerError, UserModuleError
-from headrace_trainer.executor import Executor, disable_autograph_for_tf_keras
+from headrace_trainer.executor import disable_autograph_for_tf_keras
 
 PENGUIN_MODULE = FIXTURES / "penguin_module.py"
 PROBE_MODULE = FIXTURES / "probe_module.py"
-
-
-def run_trainer(
-    out: Path,
-    inputs: dict[str, list[Artifact]],
-    **exec_properties: Any,
-) -> tuple[Model, ModelRun]:
-    """``Executor().Do`` as the launcher calls it: fresh output directories under ``out``."""
-    model = Model(str(out / "model"))
-    model_run = ModelRun(str(out / "model_run"))
-    for artifact in (model, model_run):
-        os.makedirs(artifact.uri)
-    Executor().Do(inputs, {"model": [model], "model_run": [model_run]}, exec_properties)
-    return model, model_run
-
-
-def penguin_inputs(penguin: PenguinData) -> dict[str, list[Artifact]]:
-    return {
-        "examples": [penguin.examples_artifact(transformed=True)],
-        "transform_graph": [penguin.transform_artifact()],
-        "schema": [penguin.schema_artifact()],
-    }
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from headrace_trainer.__about__ import __version__
 from headrace_trainer.component import Trainer, TrainerSpec
-from headrace_trainer.errors import ModelNotExportedError, TrainerError, UserModuleError
+from headrace_trainer.errors import (
+    ModelNotExportedError,
+    RewriterUnavailableError,
+    RewritingError,
+    TrainerError,
+    UserModuleError,
+)
 from headrace_trainer.fn_args import DataAccessor, FnArgs
 
 __all__ = [
     "DataAccessor",
     "FnArgs",
     "ModelNotExportedError",
+    "RewriterUnavailableError",
+    "RewritingError",
     "Trainer",
     "TrainerError",
     "TrainerSpec",

@@ -33,14 +33,19 @@ from headrace_tfdv_io import parse_schema
 from headrace_trainer.component import normalize_args
 from headrace_trainer.errors import ModelNotExportedError, TrainerError
 from headrace_trainer.fn_args import DataAccessor, FnArgs
+from headrace_trainer.rewriting import TFLITE_FILENAME
 from headrace_trainer.udf import load_run_fn
 
 __all__ = [
     "EVAL_MODEL_DIR",
     "Executor",
+    "MODEL_FORMAT_KEY",
+    "SAVED_MODEL_FORMAT",
+    "TFLITE_FORMAT",
     "SERVING_MODEL_DIR",
     "common_fn_args",
     "disable_autograph_for_tf_keras",
+    "exported_model_format",
     "get_fn_args",
     "tf_keras_in_use",
 ]
@@ -52,6 +57,25 @@ EVAL_MODEL_DIR = "Format-TFMA"
 SCHEMA_FILE = "schema.pbtxt"
 TRANSFORMED_SCHEMA = os.path.join("transformed_metadata", "schema.pbtxt")
 TF_EXAMPLE_PAYLOAD = "FORMAT_TF_EXAMPLE"
+#: The Model artifact's custom property saying what the serving directory holds, and its
+#: values (several, comma-separated, when run_fn exports more than one).
+MODEL_FORMAT_KEY = "model_format"
+SAVED_MODEL_FORMAT = "saved_model"
+TFLITE_FORMAT = "tflite"
+
+
+def exported_model_format(serving_model_dir: str) -> str | None:
+    """What ``run_fn`` left in ``serving_model_dir``: ``saved_model``, ``tflite`` (TFX's
+    rewriter's file), both as ``saved_model,tflite``, or None for neither."""
+    found = []
+    if any(
+        os.path.isfile(os.path.join(serving_model_dir, name))
+        for name in ("saved_model.pb", "saved_model.pbtxt")
+    ):
+        found.append(SAVED_MODEL_FORMAT)
+    if os.path.isfile(os.path.join(serving_model_dir, TFLITE_FILENAME)):
+        found.append(TFLITE_FORMAT)
+    return ",".join(found) or None
 
 
 def tf_keras_in_use() -> bool:
@@ -268,7 +292,8 @@ def _describe_run_fn(exec_properties: dict[str, Any]) -> str:
 
 
 class Executor(BaseExecutor):
-    """Runs the user's ``run_fn(fn_args)`` and checks that it exported a serving model."""
+    """Runs the user's ``run_fn(fn_args)``, checks that it exported a serving model (a
+    SavedModel, or a TFLite model as TFX's rewriter writes it) and records which."""
 
     def Do(  # noqa: N802 - TFX's name
         self,
@@ -291,16 +316,28 @@ class Executor(BaseExecutor):
         seconds = time.monotonic() - started
 
         serving = fn_args.serving_model_dir or ""
-        if not any(
-            os.path.isfile(os.path.join(serving, name))
-            for name in ("saved_model.pb", "saved_model.pbtxt")
-        ):
+        model_format = exported_model_format(serving)
+        if model_format is None:
             found = sorted(os.listdir(serving)) if os.path.isdir(serving) else []
+            misnamed = [n for n in found if n.endswith(".tflite")]
             raise ModelNotExportedError(
                 f"Trainer: {_describe_run_fn(exec_properties)} returned without exporting a "
                 f"model: no saved_model.pb in fn_args.serving_model_dir ({serving}"
                 + (f", which holds {', '.join(found)}" if found else ", which does not exist")
-                + "); save one there, e.g. model.save(fn_args.serving_model_dir, "
-                "save_format='tf', signatures=...)"
+                + f") and no TFLite model named {TFLITE_FILENAME}; save one there, e.g. "
+                "model.save(fn_args.serving_model_dir, save_format='tf', signatures=...), or "
+                "convert one into it with rewriter_factory.TFLITE_REWRITER"
+                + (
+                    f" ({', '.join(misnamed)}: TFMA and the Pusher look for the file name "
+                    f"{TFLITE_FILENAME}, the rewriter's default filename)"
+                    if misnamed
+                    else ""
+                )
             )
-        log.info("Trainer: run_fn took %.1f s; model exported to %s", seconds, serving)
+        model = single_input(
+            output_dict, "model", component="Trainer", what="output", error=TrainerError
+        )
+        model.set_string_custom_property(MODEL_FORMAT_KEY, model_format)
+        log.info(
+            "Trainer: run_fn took %.1f s; model (%s) exported to %s", seconds, model_format, serving
+        )

@@ -6,13 +6,14 @@ reloads the modules beside a module file when it loads one.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import headrace_tfdv_io as tfdv_io
-from headrace_core import Examples, Schema, TransformGraph
+from headrace_core import Artifact, Examples, Model, ModelRun, Schema, TransformGraph
 from headrace_core.testing import require_test_data as require
 from headrace_core.testing import test_data_dir
 from headrace_tfdv_io.testing import write_examples
@@ -27,8 +28,10 @@ __all__ = [
     "SPLIT_NAMES",
     "PenguinData",
     "make_penguin_data",
+    "penguin_inputs",
     "read_schema",
     "require",
+    "run_trainer",
 ]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -151,3 +154,29 @@ def make_penguin_data(root: Path) -> PenguinData:
     shutil.copy(require(PENGUIN / "schema_user_provided.pbtxt"), data.schema / "schema.pbtxt")
     _transform(data, root / "tft_tmp")
     return data
+
+
+def run_trainer(
+    out: Path,
+    inputs: dict[str, list[Artifact]],
+    **exec_properties: Any,
+) -> tuple[Model, ModelRun]:
+    """``Executor().Do`` as the launcher calls it: fresh output directories under ``out``."""
+    # Imported here: the executor imports TensorFlow, which conftest must not do before it
+    # has applied the Trainer's environment.
+    from headrace_trainer.executor import Executor
+
+    model = Model(str(out / "model"))
+    model_run = ModelRun(str(out / "model_run"))
+    for artifact in (model, model_run):
+        os.makedirs(artifact.uri)
+    Executor().Do(inputs, {"model": [model], "model_run": [model_run]}, exec_properties)
+    return model, model_run
+
+
+def penguin_inputs(penguin: PenguinData) -> dict[str, list[Artifact]]:
+    return {
+        "examples": [penguin.examples_artifact(transformed=True)],
+        "transform_graph": [penguin.transform_artifact()],
+        "schema": [penguin.schema_artifact()],
+    }
