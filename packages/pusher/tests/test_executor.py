@@ -430,8 +430,8 @@ def test_a_model_without_a_saved_model_is_named(tmp_path: Path, serving: Path) -
     with pytest.raises(SavedModelNotFoundError) as error:
         run_pusher(tmp_path / "pushed", Model(str(empty)), _destination(serving))
     assert str(error.value) == (
-        f"Pusher: model artifact {empty} holds no SavedModel: {empty}/Format-Serving holds no "
-        "saved_model.pb (it holds: notes.txt)"
+        f"Pusher: model artifact {empty} holds no SavedModel or TFLite model: "
+        f"{empty}/Format-Serving holds no saved_model.pb or tflite (it holds: notes.txt)"
     )
     assert not serving.exists()
 
@@ -448,7 +448,7 @@ def test_a_saved_model_at_the_artifact_root_gets_a_hint(
 
     root = tmp_path / "model"
     shutil.copytree(saved_models["a"], root)
-    with pytest.raises(SavedModelNotFoundError, match="a SavedModel is at the artifact's root"):
+    with pytest.raises(SavedModelNotFoundError, match="a model is at the artifact's root"):
         run_pusher(tmp_path / "pushed", Model(str(root)), _destination(serving))
 
 

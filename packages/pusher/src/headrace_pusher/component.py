@@ -167,7 +167,8 @@ def normalize_push_destination(value: Any) -> dict[str, Any]:
 class Pusher(BaseComponent):
     """Pushes a blessed model into TensorFlow Serving's layout, as TFX's Pusher.
 
-    The SavedModel in ``<model.uri>/Format-Serving`` is pushed to
+    The model in ``<model.uri>/Format-Serving`` (a SavedModel, or a TFLite model as TFX's
+    TFLite rewriter writes it: a ``tflite`` file) is pushed, as it is, to
     ``<base_directory>/<version>/`` with an integer version (seconds since the epoch, always
     above every version already there). It is copied into ``<base_directory>/.headrace/``
     first and renamed into place, so a model server watching ``base_directory`` never sees

@@ -12,8 +12,8 @@ class PusherError(HeadraceError):
 
 
 class SavedModelNotFoundError(PusherError, FileNotFoundError):
-    """The model artifact holds no SavedModel where the Trainer writes it
-    (``<model.uri>/Format-Serving/saved_model.pb``)."""
+    """The model artifact holds no model where the Trainer writes it: no
+    ``<model.uri>/Format-Serving/saved_model.pb``, nor a TFLite model (``tflite``) there."""
 
 
 class PushDestinationError(PusherError, OSError):

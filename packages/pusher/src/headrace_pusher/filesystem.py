@@ -1,8 +1,12 @@
-"""Pushing a SavedModel into TensorFlow Serving's versioned layout with plain file operations.
+"""Pushing a model into TensorFlow Serving's versioned layout with plain file operations.
+
+The model is the Trainer's serving directory as it is: a SavedModel (``saved_model.pb``), or
+a TFLite model as TFX's TFLite rewriter writes it (a ``tflite`` file, with copies of the
+SavedModel's ``assets``). The file that makes it a model is copied last either way.
 
 What a push leaves under ``base_directory``::
 
-    <version>/                             a whole SavedModel; it appears in one rename
+    <version>/                             a whole model; it appears in one rename
     .headrace/lock                         locked (flock) while a push runs: pushes take turns
     .headrace/pushes/<fingerprint>.json    one record per model content pushed here
     .headrace/staging/<version>/           only while a push copies (or after it crashed)
@@ -13,8 +17,8 @@ sees ``.headrace``. The copy is made in ``.headrace/staging/<version>/`` and, on
 in it is flushed to disk, renamed to ``<version>/``. Staging lives under ``base_directory`` so
 the rename stays on one file system, where it is atomic: a numeric directory appears with the
 whole model in it, never empty or half-copied, so a server never tries (and fails) to load a
-version while it is being written. Inside staging, ``saved_model.pb`` is still written last,
-so even a reader of the staging folder never finds a SavedModel with files missing.
+version while it is being written. Inside staging, ``saved_model.pb`` (or ``tflite``) is still
+written last, so even a reader of the staging folder never finds a model with files missing.
 
 A record is JSON: ``{"format": 1, "fingerprint": F, "version": V, "state": S, "model_dir": D,
 "updated": ISO-8601}`` where ``F`` is :func:`content_fingerprint` of the pushed SavedModel
@@ -40,9 +44,9 @@ A push, holding the lock:
    "seen" covers the numeric directories and every record (abandoned ones too, so a number
    in a record names one push only), so versions only increase, also for two pushes in one
    second or after a clock step back; writes the ``copying`` record; copies every file into
-   ``.headrace/staging/<version>/``, each flushed to disk, ``saved_model.pb`` last through a
-   temporary name; renames the staging folder to ``<version>/`` (refusing if a ``<version>/``
-   appeared meanwhile); marks the record ``complete``.
+   ``.headrace/staging/<version>/``, each flushed to disk, ``saved_model.pb`` (``tflite``)
+   last through a temporary name; renames the staging folder to ``<version>/`` (refusing if
+   a ``<version>/`` appeared meanwhile); marks the record ``complete``.
 
 An error rather than a crash (a full disk, a ``<version>/`` made by another tool during the
 copy) removes the staging folder at once, marks the record ``abandoned`` and raises
@@ -84,7 +88,9 @@ __all__ = [
     "ABANDONED",
     "META_DIR",
     "RECORD_FORMAT",
+    "MODEL_FILES",
     "SAVED_MODEL_FILES",
+    "TFLITE_FILE",
     "STAGING_DIR",
     "content_fingerprint",
     "PushRecord",
@@ -97,8 +103,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The files whose presence makes a directory a SavedModel; copied last.
+#: The files whose presence makes a directory a SavedModel.
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+#: TFX's TFLite rewriter's default file name, the one TFMA's ``tf_lite`` model type reads.
+TFLITE_FILE = "tflite"
+#: The files whose presence makes a directory a model to push; copied last.
+MODEL_FILES = (*SAVED_MODEL_FILES, TFLITE_FILE)
 #: The Pusher's own folder inside ``base_directory``.
 META_DIR = ".headrace"
 #: Where, inside :data:`META_DIR`, a push copies the model before renaming it into place.
@@ -167,8 +177,9 @@ def content_fingerprint(directory: str) -> str:
 
 
 def find_saved_model(model_dir: str, model_uri: str = "") -> str:
-    """The path of the SavedModel file in ``model_dir``; a clear error if there is none."""
-    for name in SAVED_MODEL_FILES:
+    """The path of the SavedModel file in ``model_dir``, else of its TFLite model file; a
+    clear error if there is neither."""
+    for name in MODEL_FILES:
         path = os.path.join(model_dir, name)
         if os.path.isfile(path):
             return path
@@ -177,18 +188,20 @@ def find_saved_model(model_dir: str, model_uri: str = "") -> str:
         detail = f"{model_dir} does not exist"
     else:
         names = sorted(os.listdir(model_dir))
-        detail = f"{model_dir} holds no saved_model.pb" + (
+        detail = f"{model_dir} holds no saved_model.pb or {TFLITE_FILE}" + (
             f" (it holds: {', '.join(names[:10])}{', ...' if len(names) > 10 else ''})"
             if names
             else " (it is empty)"
         )
     hint = ""
-    if model_uri and any(os.path.isfile(os.path.join(model_uri, n)) for n in SAVED_MODEL_FILES):
+    if model_uri and any(os.path.isfile(os.path.join(model_uri, n)) for n in MODEL_FILES):
         hint = (
-            f"; a SavedModel is at the artifact's root, {model_uri}, but the Trainer's layout "
+            f"; a model is at the artifact's root, {model_uri}, but the Trainer's layout "
             "puts it in Format-Serving/"
         )
-    raise SavedModelNotFoundError(f"Pusher: {what} holds no SavedModel: {detail}{hint}")
+    raise SavedModelNotFoundError(
+        f"Pusher: {what} holds no SavedModel or TFLite model: {detail}{hint}"
+    )
 
 
 def version_dirs(base_directory: str) -> dict[int, str]:
@@ -204,8 +217,8 @@ def version_dirs(base_directory: str) -> dict[int, str]:
     return found
 
 
-def _is_saved_model(directory: str) -> bool:
-    return any(os.path.isfile(os.path.join(directory, n)) for n in SAVED_MODEL_FILES)
+def _is_model(directory: str) -> bool:
+    return any(os.path.isfile(os.path.join(directory, n)) for n in MODEL_FILES)
 
 
 def _records_dir(base_directory: str) -> str:
@@ -278,7 +291,7 @@ def _write_record(base_directory: str, record: PushRecord) -> None:
 
 
 def _copy_file(source: str, target: str) -> None:
-    """Copy one file and flush it to disk, so it is complete before saved_model.pb appears."""
+    """Copy one file and flush it to disk, so it is complete before the model file appears."""
     with open(source, "rb") as src, open(target, "wb") as dst:
         shutil.copyfileobj(src, dst, _CHUNK)
         dst.flush()
@@ -288,7 +301,8 @@ def _copy_file(source: str, target: str) -> None:
 
 def _copy_saved_model(model_dir: str, target: str) -> int:
     """Copy ``model_dir`` into the new, empty staging directory ``target``, every file flushed
-    to disk, the SavedModel file(s) last, each through a temporary name. Returns the number
+    to disk, the model file(s) (:data:`MODEL_FILES`) last, each through a temporary name.
+    Returns the number
     of files copied."""
     last: list[str] = []
     count = 0
@@ -298,7 +312,7 @@ def _copy_saved_model(model_dir: str, target: str) -> int:
         out = target if rel == "." else os.path.join(target, rel)
         os.makedirs(out, exist_ok=True)
         for name in sorted(files):
-            if rel == "." and name in SAVED_MODEL_FILES:
+            if rel == "." and name in MODEL_FILES:
                 last.append(name)
                 continue
             _copy_file(os.path.join(directory, name), os.path.join(out, name))
@@ -365,7 +379,7 @@ def _repair(base_directory: str, records: dict[str, PushRecord]) -> list[int]:
         directory = os.path.join(base_directory, str(record.version))
         # A version directory only ever appears by the final rename, so it is whole; the
         # fingerprint tells this push's from one another tool put there after the crash.
-        if _is_saved_model(directory) and content_fingerprint(directory) == fingerprint:
+        if _is_model(directory) and content_fingerprint(directory) == fingerprint:
             state = COMPLETE
             log.info("Pusher: version %s was renamed into place before a crash", record.version)
         else:
@@ -403,7 +417,7 @@ def _latest_holds(
         return None
     latest = max(versions)
     directory = versions[latest]
-    if not _is_saved_model(directory):
+    if not _is_model(directory):
         return None
     described = {r.version: r for r in records.values() if r.state == COMPLETE}
     other = described.get(latest)
@@ -420,9 +434,9 @@ def push_saved_model(
     model_uri: str = "",
     clock: Callable[[], float] = time.time,
 ) -> PushResult:
-    """Push the SavedModel in ``model_dir`` to ``<base_directory>/<version>/`` (see the module
-    documentation for the protocol). ``model_uri`` only improves error messages; ``clock``
-    gives the time the version number starts from."""
+    """Push the model (SavedModel or TFLite) in ``model_dir`` to ``<base_directory>/<version>/``
+    (see the module documentation for the protocol). ``model_uri`` only improves error
+    messages; ``clock`` gives the time the version number starts from."""
     find_saved_model(model_dir, model_uri)
     base_directory = os.path.abspath(base_directory)
     try:
