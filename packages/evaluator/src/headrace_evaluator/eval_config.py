@@ -30,12 +30,16 @@ __all__ = [
     "eval_config_class",
     "iter_thresholds",
     "normalize_eval_config",
+    "tf_lite_roles",
 ]
 
 #: The full name of TFMA's EvalConfig message.
 EVAL_CONFIG_TYPE = "tensorflow_model_analysis.EvalConfig"
 #: ``ModelSpec.model_type`` values TFMA 0.47 knows (``tfma.constants``).
 MODEL_TYPES = ("tf_generic", "tf_keras", "tf_estimator", "tf_lite", "tf_js", "tfma_eval")
+
+#: The model type whose model is a ``tflite`` file (TFMA's ``tfma.TF_LITE``).
+TF_LITE = "tf_lite"
 
 _CONFIG_MODULE = "tensorflow_model_analysis.proto.config_pb2"
 _UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)"')
@@ -273,3 +277,25 @@ def normalize_eval_config(value: Any, *, metrics_added: bool = False) -> dict[st
         json_format.MessageToDict(config, preserving_proto_field_name=True)
     )
     return result
+
+
+def tf_lite_roles(config: Mapping[str, Any]) -> dict[str, bool]:
+    """Whether the candidate (``model``) and the ``baseline_model`` are TFLite models, from an
+    EvalConfig as JSON (field names as in the proto or in camelCase, as TFX writes either).
+
+    Read before TFMA is imported, to check the model directories early. A config without a
+    baseline spec gets one copied from the candidate's (TFMA does the same), so the baseline
+    has the candidate's model type then.
+    """
+    specs = config.get("model_specs", config.get("modelSpecs")) or []
+
+    def lite(spec: Mapping[str, Any]) -> bool:
+        return spec.get("model_type", spec.get("modelType")) == TF_LITE
+
+    def baseline(spec: Mapping[str, Any]) -> bool:
+        return bool(spec.get("is_baseline", spec.get("isBaseline")))
+
+    candidates = [lite(s) for s in specs if not baseline(s)]
+    baselines = [lite(s) for s in specs if baseline(s)]
+    candidate = bool(candidates) and candidates[0]
+    return {"model": candidate, "baseline_model": baselines[0] if baselines else candidate}

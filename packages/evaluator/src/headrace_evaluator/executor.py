@@ -20,8 +20,14 @@ from headrace_core import Artifact, BaseExecutor
 from headrace_core.artifacts import (
     SERVING_MODEL_DIR,
     decode_split_names,
+    serving_model_path,
 )
-from headrace_core.executor import saved_model_dir, single_input, split_files_pattern
+from headrace_core.executor import (
+    describe_directory,
+    saved_model_dir,
+    single_input,
+    split_files_pattern,
+)
 from headrace_core.usercode import with_user_code
 from headrace_evaluator.customize import (
     call_hook,
@@ -30,7 +36,7 @@ from headrace_evaluator.customize import (
     waive_change_thresholds,
 )
 from headrace_evaluator.errors import EvaluatorError
-from headrace_evaluator.eval_config import iter_thresholds
+from headrace_evaluator.eval_config import TF_LITE, iter_thresholds, tf_lite_roles
 from headrace_evaluator.report import (
     BLESSED_FILE,
     METRICS_HTML,
@@ -59,6 +65,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The file a ``tf_lite`` model is read from (TFMA's name; TFX's TFLite rewriter's default).
+TFLITE_FILE = "tflite"
 
 #: TFX's custom property names on a ModelBlessing.
 BLESSED_KEY = "blessed"
@@ -123,6 +132,30 @@ def _split_patterns(examples: Artifact, splits: list[str]) -> dict[str, str]:
     return patterns
 
 
+def _model_dir(model: Artifact, role: str, tflite: bool) -> str:
+    """``<uri>/Format-Serving``, checked to hold what the model type reads: a SavedModel, or
+    for ``tf_lite`` the ``tflite`` file TFX's rewriter writes (TFMA reads that name only)."""
+    path = serving_model_path(model)
+    has_tflite = os.path.isfile(os.path.join(path, TFLITE_FILE))
+    if tflite:
+        if has_tflite:
+            return path
+        raise EvaluatorError(
+            f"Evaluator: {role} {model.uri} holds no TFLite model: no {TFLITE_FILE} in {path} "
+            f"({describe_directory(path)}), and eval_config's model_specs give it model_type "
+            f"'{TF_LITE}'"
+        )
+    try:
+        return saved_model_dir(model, component="Evaluator", role=role, error=EvaluatorError)
+    except EvaluatorError as e:
+        if has_tflite:
+            raise EvaluatorError(
+                f"{e}; it holds a TFLite model: set model_type: '{TF_LITE}' in eval_config's "
+                "model_specs to evaluate it"
+            ) from None
+        raise
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -175,11 +208,10 @@ class Executor(BaseExecutor):
             raise EvaluatorError("Evaluator: eval_config is missing (a tfma.EvalConfig as JSON)")
         splits = _example_splits(exec_properties.get("example_splits"))
         patterns = _split_patterns(examples, splits)
-        model_path = saved_model_dir(model, component=component, error=error)
+        lite = tf_lite_roles(raw_config)
+        model_path = _model_dir(model, "model", lite["model"])
         baseline_path = (
-            saved_model_dir(baseline, component=component, role="baseline_model", error=error)
-            if baseline
-            else None
+            _model_dir(baseline, "baseline_model", lite["baseline_model"]) if baseline else None
         )
         schema = (
             load_schema(schema_artifact.uri, component=component, error=error)
