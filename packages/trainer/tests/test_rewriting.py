@@ -7,40 +7,23 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from trainer_testing import FEATURES, FIXTURES, LABEL, PenguinData, penguin_inputs, run_trainer
+from trainer_testing import (
+    TFLITE_MODULE,
+    PenguinData,
+    eval_features,
+    penguin_inputs,
+    run_trainer,
+    tflite_predict,
+)
 
 from headrace_core import Model, ModelRun
 from headrace_core.testing import imported_heavy_modules
 from headrace_trainer import ModelNotExportedError, RewriterUnavailableError, RewritingError
 from headrace_trainer import rewriting as rw
 from headrace_trainer.executor import MODEL_FORMAT_KEY, exported_model_format
-
-TFLITE_MODULE = FIXTURES / "tflite_module.py"
-
-
-def eval_features(penguin: PenguinData, rows: int | None = None) -> tuple[dict[str, Any], Any]:
-    """The raw eval split's measurements ([n, 1] float32 each) and labels."""
-    import tensorflow as tf
-
-    files = sorted(str(p) for p in (penguin.raw_examples / "Split-eval").glob("*.gz"))
-    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
-    spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in FEATURES}
-    spec[LABEL] = tf.io.FixedLenFeature([1], tf.int64)
-    parsed = tf.io.parse_example(records[:rows], spec)
-    labels = parsed.pop(LABEL).numpy().ravel()
-    return {k: v.numpy() for k, v in parsed.items()}, labels
-
-
-def tflite_predict(path: Path, features: dict[str, Any]) -> Any:
-    import tensorflow as tf
-
-    interpreter = tf.lite.Interpreter(model_path=str(path))
-    runner = interpreter.get_signature_runner("serving_default")
-    return runner(**features)["logits"]
 
 
 @pytest.fixture(scope="module")

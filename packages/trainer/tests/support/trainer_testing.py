@@ -26,12 +26,15 @@ __all__ = [
     "PENGUIN",
     "SPLITS",
     "SPLIT_NAMES",
+    "TFLITE_MODULE",
     "PenguinData",
+    "eval_features",
     "make_penguin_data",
     "penguin_inputs",
     "read_schema",
     "require",
     "run_trainer",
+    "tflite_predict",
 ]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -41,6 +44,7 @@ SPLITS = ("train", "eval")
 SPLIT_NAMES = '["train", "eval"]'
 FEATURES = ("culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g")
 LABEL = "species"
+TFLITE_MODULE = FIXTURES / "tflite_module.py"
 
 
 @dataclass(frozen=True)
@@ -180,3 +184,25 @@ def penguin_inputs(penguin: PenguinData) -> dict[str, list[Artifact]]:
         "transform_graph": [penguin.transform_artifact()],
         "schema": [penguin.schema_artifact()],
     }
+
+
+def eval_features(penguin: PenguinData, rows: int | None = None) -> tuple[dict[str, Any], Any]:
+    """The raw eval split's measurements ([n, 1] float32 each) and labels."""
+    import tensorflow as tf
+
+    files = sorted(str(p) for p in (penguin.raw_examples / "Split-eval").glob("*.gz"))
+    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in FEATURES}
+    spec[LABEL] = tf.io.FixedLenFeature([1], tf.int64)
+    parsed = tf.io.parse_example(records[:rows], spec)
+    labels = parsed.pop(LABEL).numpy().ravel()
+    return {k: v.numpy() for k, v in parsed.items()}, labels
+
+
+def tflite_predict(path: Path, features: dict[str, Any]) -> Any:
+    """The logits of the TFLite model at ``path``, from its ``serving_default`` signature."""
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner("serving_default")
+    return runner(**features)["logits"]
