@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -170,6 +171,34 @@ def test_errors_name_the_rewriter_and_the_model(saved_model: Path, tmp_path: Pat
             _describe(rw.ModelType.TFJS_MODEL, tmp_path / "out"),
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_model_parsing_tf_examples_is_refused_naming_the_operation(tmp_path: Path) -> None:
+    """TFX's usual serving signature (serialized tf.Examples in) needs TensorFlow's own
+    ParseExample kernel, which TFLite's builtin operations lack."""
+    import tensorflow as tf
+
+    class Parse(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+        def serve(self, examples: Any) -> dict[str, Any]:
+            spec = {"x": tf.io.FixedLenFeature([1], tf.float32)}
+            return {"y": 2.0 * tf.io.parse_example(examples, spec)["x"]}
+
+    module = Parse()
+    tf.saved_model.save(module, str(tmp_path / "sm"), signatures={"serving_default": module.serve})
+    with pytest.raises(RewritingError) as failure:
+        rw.create_rewriter(rw.TFLITE_REWRITER, name="tflite_rewriter").perform_rewrite(
+            _describe(rw.ModelType.SAVED_MODEL, tmp_path / "sm"),
+            _describe(rw.ModelType.TFLITE_MODEL, tmp_path / "out"),
+        )
+    message = str(failure.value)
+    print("\n" + message)
+    assert message.startswith(
+        f"Trainer: rewriter 'tflite_rewriter' (TFLiteRewriter) failed to rewrite SAVED_MODEL "
+        f"{tmp_path}/sm: tf.lite.TFLiteConverter failed: ConverterError: "
+    )
+    assert message.endswith("TF Select ops: ParseExampleV2")
+    assert not (tmp_path / "out" / "tflite").exists()
 
 
 class _BrokenRewriter(rw.TFLiteRewriter):

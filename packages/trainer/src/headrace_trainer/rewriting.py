@@ -134,6 +134,15 @@ def _copy_tree(source: str, target: str) -> None:
             gfile.copy(os.path.join(folder, name), os.path.join(out, name), overwrite=True)
 
 
+def _converter_message(error: Exception) -> str:
+    """The lines of a converter error that say what failed. The message begins with MLIR
+    dumps of the offending operations; the last lines name them and the fix."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if "not supported" in line or "Select ops" in line]
+    chosen = telling or lines[-2:] or ["(no message)"]
+    return " / ".join(line if len(line) < 400 else line[:400] + "..." for line in chosen)
+
+
 class TFLiteRewriter(BaseRewriter):
     """A SavedModel converted with ``tf.lite.TFLiteConverter`` into ``<path>/<filename>``.
 
@@ -232,10 +241,8 @@ class TFLiteRewriter(BaseRewriter):
         except (TypeError, ValueError):
             raise
         except Exception as e:  # the converter's own ConverterError and friends
-            lines = [line for line in str(e).splitlines() if line.strip()]
             raise ValueError(
-                f"tf.lite.TFLiteConverter failed: {type(e).__name__}: "
-                + " / ".join(lines[:3] or ["(no message)"])
+                f"tf.lite.TFLiteConverter failed: {type(e).__name__}: {_converter_message(e)}"
             ) from e
 
         gfile = tf.io.gfile
