@@ -25,7 +25,17 @@ from headrace_core.metadata import (
     redact,
 )
 
-__all__ = ["artifact_list", "diff_runs", "find_run", "lineage", "run_details", "run_list"]
+__all__ = [
+    "artifact_list",
+    "diff_run_contexts",
+    "diff_runs",
+    "find_run",
+    "lineage",
+    "run_context",
+    "run_details",
+    "run_list",
+    "run_record",
+]
 
 _STATE_NAMES = {
     0: "UNKNOWN",
@@ -65,6 +75,14 @@ def find_run(store: MetadataStore, run_id: str, pipeline: str | None = None) -> 
         names = ", ".join(f"{custom(c, 'pipeline')}/{custom(c, 'run_id')}" for c in matches[:5])
         raise HeadraceError(f"run id {run_id!r} is ambiguous: {names}")
     return matches[0]
+
+
+def run_context(store: MetadataStore, pipeline: str, run_id: str) -> Any | None:
+    """The run context of ``pipeline``'s run ``run_id`` (exact), by its unique name: one
+    indexed lookup however many runs the store holds."""
+    from headrace_core.metadata import run_context_name
+
+    return store.get_context(RUN_CONTEXT, run_context_name(pipeline, run_id))
 
 
 def _execution_row(e: Any) -> dict[str, Any]:
@@ -107,7 +125,11 @@ def run_list(
 
 
 def run_details(store: MetadataStore, run_id: str, pipeline: str | None = None) -> dict[str, Any]:
-    ctx = find_run(store, run_id, pipeline)
+    return run_record(store, find_run(store, run_id, pipeline))
+
+
+def run_record(store: MetadataStore, ctx: Any) -> dict[str, Any]:
+    """:func:`run_details` of a run context already found (:func:`run_context`)."""
     executions = sorted(store.executions_in_context(ctx.id), key=lambda e: e.id)
     events = store.events(e.id for e in executions)
     outputs: dict[int, dict[str, list[int]]] = {}
@@ -311,13 +333,18 @@ def diff_runs(
     Only the later run can have re-run a node, so the runs are compared oldest to newest
     whichever order they are given in; ``swapped`` says they were given newest first.
     """
-    ctx_a = find_run(store, run_a, pipeline)
-    ctx_b = find_run(store, run_b, pipeline)
+    return diff_run_contexts(
+        store, find_run(store, run_a, pipeline), find_run(store, run_b, pipeline)
+    )
+
+
+def diff_run_contexts(store: MetadataStore, ctx_a: Any, ctx_b: Any) -> dict[str, Any]:
+    """:func:`diff_runs` of two run contexts already found (:func:`run_context`)."""
     swapped = _started(ctx_a) > _started(ctx_b)
     if swapped:
         ctx_a, ctx_b = ctx_b, ctx_a
-    a = run_details(store, custom(ctx_a, "run_id"), custom(ctx_a, "pipeline"))
-    b = run_details(store, custom(ctx_b, "run_id"), custom(ctx_b, "pipeline"))
+    a = run_record(store, ctx_a)
+    b = run_record(store, ctx_b)
     ex_a = {
         str(custom(e, "node_id")): e
         for e in sorted(store.executions_in_context(ctx_a.id), key=lambda e: e.id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from headrace_core.artifacts import Artifact
 
-__all__ = ["ArtifactSummary", "artifact_from_store", "generic_summary"]
+__all__ = ["ArtifactSummary", "artifact_from_store", "generic_summary", "summarize"]
 
 
 @dataclass
@@ -61,3 +61,23 @@ def artifact_from_store(store: Any, proto: Any) -> Artifact:
     else:
         cls = type(type_name, (Artifact,), {"TYPE_NAME": type_name, "__module__": __name__})
     return artifact_from_proto(proto, cls)
+
+
+def summarize(store: Any, proto: Any) -> tuple[Artifact, ArtifactSummary]:
+    """The artifact and its summary by the viewer registered for its type (else the generic
+    one): what ``headrace show`` prints. A failing viewer is a ``HeadraceError`` naming it."""
+    from headrace_core.errors import HeadraceError
+    from headrace_core.executor import import_ref
+    from headrace_core.plugins import get_plugin_manager
+
+    type_name = store.artifact_type_name(proto.type_id)
+    artifact = artifact_from_store(store, proto)
+    viewers = get_plugin_manager().viewers
+    if type_name not in viewers:
+        return artifact, generic_summary(artifact)
+    ref = viewers.get(type_name).viewer
+    try:
+        summary: ArtifactSummary = import_ref(ref)(artifact)
+    except Exception as e:
+        raise HeadraceError(f"viewer {ref} for {type_name} failed: {e}") from e
+    return artifact, summary

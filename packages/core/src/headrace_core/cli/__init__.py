@@ -1,7 +1,9 @@
 """The ``headrace`` command.
 
 Start-up stays fast: this package imports only the standard library at the top; each command
-imports what it needs when it runs, and none imports an executor.
+imports what it needs when it runs, and none imports an executor. Commands from plugins
+(``headrace_register_commands``) join the parser only when the command line names no built-in
+command (a plugin's command, ``--help``, a typo), so built-in commands load no plugin for it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from headrace_core.cli import _gc, _metadata
 from headrace_core.cli._inspect import (
@@ -28,7 +31,8 @@ __all__ = ["build_parser", "main"]
 _Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, plugin_commands: bool = True) -> argparse.ArgumentParser:
+    """The parser; ``plugin_commands=False`` leaves out the commands plugins register."""
     from headrace_core.__about__ import __version__
 
     parser = argparse.ArgumentParser(
@@ -200,7 +204,61 @@ def build_parser() -> argparse.ArgumentParser:
 
     _metadata.add_parsers(sub)
     _gc.add_parsers(sub)
+    if plugin_commands:
+        _add_plugin_commands(sub)
     return parser
+
+
+def _add_plugin_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    """A subparser for each command a plugin registered. A broken one is a warning naming
+    its plugin, never the end of the built-in commands."""
+    from headrace_core.executor import import_ref
+    from headrace_core.plugins import get_plugin_manager
+
+    for entry in get_plugin_manager().commands.entries():
+        spec, who = entry.value, entry.provenance
+        if spec.name in sub.choices:
+            print(
+                f"headrace: warning: command {spec.name!r} of {who.distribution} "
+                f"(plugin {who.plugin!r}) is ignored: a built-in command has that name",
+                file=sys.stderr,
+            )
+            continue
+        p = sub.add_parser(spec.name, help=f"{spec.description} ({who.distribution})".lstrip())
+        if spec.arguments is not None:
+            try:
+                import_ref(spec.arguments)(p)
+            except Exception as e:  # a broken plugin must not take the others down
+                del sub.choices[spec.name]
+                print(
+                    f"headrace: warning: command {spec.name!r} of {who.distribution}: "
+                    f"{spec.arguments} failed: {type(e).__name__}: {e}",
+                    file=sys.stderr,
+                )
+                continue
+        p.set_defaults(handler=_plugin_handler(spec.run, spec.name, who.distribution))
+
+
+def _plugin_handler(ref: str, name: str, distribution: str) -> _Handler:
+    def handler(args: argparse.Namespace) -> int:
+        from headrace_core.errors import HeadraceError
+        from headrace_core.executor import import_ref
+
+        try:
+            run = import_ref(ref)
+        except Exception as e:
+            raise HeadraceError(
+                f"command {name!r} of {distribution}: cannot import {ref}: {e}"
+            ) from e
+        code = run(args)
+        return int(code or 0)
+
+    return handler
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any]:
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub
 
 
 def _cmd_tfx(args: argparse.Namespace) -> int:
@@ -221,8 +279,14 @@ def _cmd_tfx(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(plugin_commands=False)
+    # The first word that is not an option is the command (top-level options take no value).
+    first = next((w for w in words if not w.startswith("-")), None)
+    sub = _subcommands(parser)
+    if first not in sub.choices:
+        _add_plugin_commands(sub)
+    args = parser.parse_args(words)
     handler: _Handler = args.handler
     from headrace_core.errors import HeadraceError
 

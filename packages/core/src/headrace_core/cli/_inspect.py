@@ -239,28 +239,14 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from headrace_core.errors import HeadraceError
-    from headrace_core.executor import import_ref
     from headrace_core.metadata import redact
-    from headrace_core.plugins import get_plugin_manager
-    from headrace_core.show import ArtifactSummary, artifact_from_store, generic_summary
+    from headrace_core.show import summarize
 
     store = _store(args)
     protos = store.artifacts([args.artifact_id])
     if not protos:
         raise HeadraceError(f"no artifact {args.artifact_id} in {redact(store.url)}")
-    proto = protos[0]
-    type_name = store.artifact_type_name(proto.type_id)
-    artifact = artifact_from_store(store, proto)
-    manager = get_plugin_manager()
-    summary: ArtifactSummary
-    if type_name in manager.viewers:
-        ref = manager.viewers.get(type_name).viewer
-        try:
-            summary = import_ref(ref)(artifact)
-        except Exception as e:
-            raise HeadraceError(f"viewer {ref} for {type_name} failed: {e}") from e
-    else:
-        summary = generic_summary(artifact)
+    artifact, summary = summarize(store, protos[0])
     if args.json:
         _print_json(
             {

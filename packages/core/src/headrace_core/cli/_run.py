@@ -30,6 +30,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
         ("component", manager.components),
         ("orchestrator", manager.orchestrators),
         ("viewer", manager.viewers),
+        ("command", manager.commands),
     ):
         for entry in registry.entries():
             rows.append(

@@ -13,6 +13,8 @@ from headrace_core.plugins.manager import (
 )
 from headrace_core.plugins.registry import (
     ArtifactTypeRegistry,
+    CommandRegistry,
+    CommandSpec,
     ComponentRegistry,
     Entry,
     OrchestratorRegistry,
@@ -28,6 +30,8 @@ __all__ = [
     "ENV_DISABLE_AUTOLOAD",
     "ENV_TRACE",
     "ArtifactTypeRegistry",
+    "CommandRegistry",
+    "CommandSpec",
     "ComponentRegistry",
     "Entry",
     "OrchestratorRegistry",

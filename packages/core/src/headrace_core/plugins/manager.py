@@ -39,6 +39,7 @@ from headrace_core.errors import PluginLoadError
 from headrace_core.plugins import spec
 from headrace_core.plugins.registry import (
     ArtifactTypeRegistry,
+    CommandRegistry,
     ComponentRegistry,
     OrchestratorRegistry,
     Provenance,
@@ -67,6 +68,7 @@ _HOOK_ORDER = (
     ("headrace_register_components", "components"),
     ("headrace_register_orchestrators", "orchestrators"),
     ("headrace_register_viewers", "viewers"),
+    ("headrace_register_commands", "commands"),
 )
 
 
@@ -110,6 +112,7 @@ class PluginManager:
         self.components = ComponentRegistry()
         self.orchestrators = OrchestratorRegistry()
         self.viewers = ViewerRegistry()
+        self.commands = CommandRegistry()
         self._errors: list[PluginLoadError] = []
         self._provenance: dict[str, Provenance] = {}
         self._builtin: set[str] = set()
@@ -252,7 +255,13 @@ class PluginManager:
         self._say(str(error))
 
     def _registries(self) -> list[Registry[Any]]:
-        return [self.artifact_types, self.components, self.orchestrators, self.viewers]
+        return [
+            self.artifact_types,
+            self.components,
+            self.orchestrators,
+            self.viewers,
+            self.commands,
+        ]
 
     def _run_hooks(self, plugins: set[str]) -> None:
         """Call the hooks of ``plugins`` (the plugins just added), in eager order: hook by

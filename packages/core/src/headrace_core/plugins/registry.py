@@ -13,6 +13,8 @@ from headrace_core.errors import ComponentDefinitionError, DuplicateRegistration
 
 __all__ = [
     "ArtifactTypeRegistry",
+    "CommandRegistry",
+    "CommandSpec",
     "ComponentRegistry",
     "Entry",
     "OrchestratorRegistry",
@@ -27,6 +29,7 @@ T = TypeVar("T")
 
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_COMMAND = re.compile(r"^[a-z][a-z0-9\-]*$")
 
 
 @dataclass(frozen=True)
@@ -207,3 +210,34 @@ class ViewerRegistry(Registry[ViewerSpec]):
         if not (isinstance(viewer, str) and _REF.match(viewer)):
             raise TypeError(f"viewer for {artifact_type!r} must be a 'module:function' string")
         self._register(artifact_type, ViewerSpec(artifact_type, viewer, bool(run_summary)))
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A ``headrace NAME`` subcommand from a plugin.
+
+    ``arguments`` names a function ``add_arguments(parser)`` that adds the command's options
+    to its ``argparse`` subparser; ``run`` a function ``run(args) -> int`` (the exit status)
+    that may raise ``HeadraceError`` for a one-line error. Both are imported only when the
+    command line needs them."""
+
+    name: str
+    run: str
+    arguments: str | None = None
+    description: str = ""
+
+
+class CommandRegistry(Registry[CommandSpec]):
+    kind = "command"
+
+    def add(
+        self, name: str, *, run: str, arguments: str | None = None, description: str = ""
+    ) -> None:
+        if not (isinstance(name, str) and _COMMAND.match(name)):
+            raise TypeError(f"invalid command name {name!r} (lower-case letters, digits, '-')")
+        for label, ref in (("run", run), ("arguments", arguments)):
+            if (ref is not None or label == "run") and not (
+                isinstance(ref, str) and _REF.match(ref)
+            ):
+                raise TypeError(f"command {name!r}: {label} must be a 'module:function' string")
+        self._register(name, CommandSpec(name, run, arguments, str(description)))

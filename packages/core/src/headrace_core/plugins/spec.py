@@ -15,6 +15,7 @@ import pluggy
 if TYPE_CHECKING:
     from headrace_core.plugins.registry import (
         ArtifactTypeRegistry,
+        CommandRegistry,
         ComponentRegistry,
         OrchestratorRegistry,
         ViewerRegistry,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROJECT_NAME",
     "headrace_register_artifact_types",
+    "headrace_register_commands",
     "headrace_register_components",
     "headrace_register_orchestrators",
     "headrace_register_viewers",
@@ -54,3 +56,11 @@ def headrace_register_orchestrators(registry: OrchestratorRegistry) -> None:
 def headrace_register_viewers(registry: ViewerRegistry) -> None:
     """Register how ``headrace show`` summarizes an artifact type:
     ``registry.add("ExampleStatistics", viewer="pkg.viewer:summarize")``."""
+
+
+@hookspec
+def headrace_register_commands(registry: CommandRegistry) -> None:
+    """Register ``headrace`` subcommands: ``registry.add("ui", run="pkg.cli:run",
+    arguments="pkg.cli:add_arguments", description="...")``. Both are ``"module:function"``
+    strings, imported only when the command line names the command (or lists commands), so
+    the core knows nothing of what a plugin's command needs."""
