@@ -19,6 +19,10 @@ __all__ = ["PageError", "render", "scrub", "templates_environment"]
 # scheme://user:password@host: what redact() knows how to hide.
 _URL_WITH_PASSWORD = re.compile(r"\b[a-zA-Z][\w+.\-]*://[^\s/@:'\"<>]*:[^\s/@'\"<>]*@[^\s'\"<>]+")
 _SECRET_KEYS = re.compile(r"(password|passwd|secret|token|credential)", re.IGNORECASE)
+# "db_password: VALUE" or "token=VALUE" in free text (a viewer's summary, a log).
+_SECRET_ASSIGNMENT = re.compile(
+    r"(\b\w*(?:password|passwd|secret|token|credential)\w*\s*[:=]\s*)([^\s,;]+)", re.IGNORECASE
+)
 
 
 class PageError(Exception):
@@ -32,10 +36,24 @@ class PageError(Exception):
 
 
 def scrub(value: Any) -> Any:
-    """``value`` with any URL's password replaced by ``***`` (strings only)."""
+    """``value`` with any URL's password, and any ``secret_name: value`` pair's value,
+    replaced by ``***`` (strings only)."""
     if not isinstance(value, str):
         return value
-    return _URL_WITH_PASSWORD.sub(lambda m: redact(m.group(0)), value)
+    value = _URL_WITH_PASSWORD.sub(lambda m: redact(m.group(0)), value)
+    return _SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + "***", value)
+
+
+def _conceal(value: Any) -> Any:
+    """``value`` with what any key naming a secret holds, at any depth, as ``***``."""
+    if isinstance(value, dict):
+        return {
+            k: "***" if _SECRET_KEYS.search(str(k)) and v not in (None, "") else _conceal(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_conceal(v) for v in value]
+    return value
 
 
 def _hidden(value: Any, key: str) -> Any:
@@ -72,7 +90,7 @@ def _pretty(value: Any) -> str:
             value = json.loads(value)
         except ValueError:
             return scrub(value)
-    return scrub(json.dumps(value, indent=2, sort_keys=True, default=str))
+    return scrub(json.dumps(_conceal(value), indent=2, sort_keys=True, default=str))
 
 
 def templates_environment() -> Any:

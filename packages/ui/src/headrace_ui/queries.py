@@ -25,7 +25,7 @@ from headrace_core.metadata import (
     custom,
     event_paths,
 )
-from headrace_core.runtime import PipelineLayout
+from headrace_core.runtime import PipelineLayout, user_frame_in_text
 
 __all__ = [
     "PAGE_SIZE",
@@ -250,10 +250,6 @@ def execution_link(store: MetadataStore, execution_id: int) -> dict[str, Any] | 
     }
 
 
-#: ``(at penguin_utils.py:42, in run_fn)``: where the runtime says the user's code failed.
-_WHERE = re.compile(r"\(at ([^()]+?):(\d+), in ([^()]+)\)")
-
-
 def _log_tail(path: str, limit: int = 64 * 1024) -> tuple[str | None, bool]:
     try:
         size = os.path.getsize(path)
@@ -286,9 +282,12 @@ def node_detail(store: MetadataStore, ctx: Any, node_id: str) -> dict[str, Any] 
         "parameters": {},
         "cache_key_parts": None,
         "log": None,
+        "tensorboard": [],
+        "error_at": [],
     }
     root = custom(ctx, "pipeline_root")
-    if root:
+    # Names from the store become a path: one that could leave the logs folder is not read.
+    if root and not {run_id, node_id} & {"", ".", ".."} and "/" not in run_id + node_id:
         detail["log_path"] = PipelineLayout(str(root)).node_log(run_id, node_id)
         detail["log"], detail["log_truncated"] = _log_tail(detail["log_path"])
     if not executions:
@@ -297,14 +296,14 @@ def node_detail(store: MetadataStore, ctx: Any, node_id: str) -> dict[str, Any] 
     parts_text = custom(e, "cache_key_parts")
     parts = json.loads(parts_text) if parts_text else None
     error = custom(e, "error")
-    where = _WHERE.findall(str(error or ""))
+    where = user_frame_in_text(str(error or ""))
     detail.update(
         status=str(custom(e, "status")),
         execution_id=e.id,
         started_at=e.create_time_since_epoch / 1000.0,
         duration=(e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000.0,
         error=error,
-        error_at=[{"file": f, "line": int(n), "function": fn} for f, n, fn in where],
+        error_at=([{"file": where[0], "line": where[1], "function": where[2]}] if where else []),
         reason=custom(e, "reason"),
         cached_from=custom(e, "cached_from"),
         cache_key=custom(e, "cache_key"),

@@ -17,7 +17,12 @@ from headrace_core.metadata import MetadataStore, pipeline_metadata_url
 from headrace_core.runtime._close import close_run, run_succeeded
 from headrace_core.runtime._decide import Decision, decide
 from headrace_core.runtime._launch import apply_environment, exec_properties, launch_node
-from headrace_core.runtime._logs import NodeOutput, active_output, report_progress
+from headrace_core.runtime._logs import (
+    NodeOutput,
+    active_output,
+    report_progress,
+    user_frame_in_text,
+)
 from headrace_core.runtime._plan import Explanation, explain_node, plan_nodes, predict_node
 from headrace_core.runtime._session import RunSession
 from headrace_core.runtime._types import (
@@ -56,6 +61,7 @@ __all__ = [
     "report_progress",
     "run_succeeded",
     "new_run_id",
+    "user_frame_in_text",
 ]
 
 

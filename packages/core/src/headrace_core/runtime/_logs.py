@@ -15,6 +15,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import threading
 import traceback
@@ -24,7 +25,14 @@ from typing import IO, Any, TextIO
 
 from headrace_core.layout import PipelineLayout
 
-__all__ = ["NodeOutput", "active_output", "node_scope", "report_progress", "user_frame"]
+__all__ = [
+    "NodeOutput",
+    "active_output",
+    "node_scope",
+    "report_progress",
+    "user_frame",
+    "user_frame_in_text",
+]
 
 _ACTIVE: NodeOutput | None = None
 _SCOPE = threading.local()
@@ -66,6 +74,19 @@ def user_frame(error: BaseException) -> str | None:
     if found is None:
         return None
     return f"{found.filename}:{found.lineno}, in {found.name}"
+
+
+_FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTILINE)
+
+
+def user_frame_in_text(text: str) -> tuple[str, int, str] | None:
+    """``(file, line, function)`` of the innermost frame in the user's code of a traceback
+    as text (the ``error`` an execution records), for readers of the store."""
+    found = None
+    for filename, line, function in _FRAME.findall(text or ""):
+        if is_user_file(filename):
+            found = (filename, int(line), function)
+    return found
 
 
 def active_output() -> NodeOutput | None:
