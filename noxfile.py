@@ -125,6 +125,7 @@ nox.options.sessions = [
     "conformance",
     "examples",
     "distributed",
+    "ui",
 ]
 
 
@@ -210,6 +211,20 @@ def examples(session: nox.Session) -> None:
     session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
     _compile_sources(session, list(PACKAGES.values()))
     session.run("pytest", "integration_tests/ml", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def ui(session: nox.Session) -> None:
+    """headrace ui in a real browser: Debian's chromium driven by Playwright over real penguin
+    runs (every component package installed, so the components' views render). Screenshots
+    of each page go to build/ui-screenshots/."""
+    args = ["-c", CONSTRAINTS]
+    for directory in PACKAGES.values():
+        target = f"{directory.relative_to(ROOT)}[browser]" if directory.name == "ui" else ""
+        args += ["-e", target or str(directory.relative_to(ROOT))]
+    session.install(*INSTALL_FLAGS, *args, _dev_pin("pytest"))
+    _compile_sources(session, list(PACKAGES.values()))
+    session.run("pytest", "packages/ui/browser_tests", *session.posargs)
 
 
 @nox.session(python=PYTHON)
