@@ -5,6 +5,7 @@ nox -s bench -- startup      # only the named groups
 nox -s bench -- runner history   # the runner in one process; cached reruns against history
 nox -s bench -- beam_workers     # taxi's Beam part on 1,000,000 rows, 1 vs 2 Beam workers
 nox -s bench -- celery           # penguin through Celery on 2 workers vs the local runner
+nox -s bench -- ui               # every headrace ui page on 1,000 runs / 10,000 executions
 """
 
 from __future__ import annotations
@@ -1205,6 +1206,55 @@ def stores_bench() -> list[Row]:
             )
     if not server:
         rows.append(("MariaDB figures skipped: HEADRACE_TEST_MYSQL is not set", 0.0, "", ""))
+    return rows
+
+
+UI_RUNS = int(os.environ.get("HEADRACE_BENCH_UI_RUNS", "1000"))
+UI_WORKER = Path(__file__).resolve().parent / "ui_worker.py"
+
+
+@group("ui")
+def ui_bench() -> list[Row]:
+    """Every page of headrace ui on a store of UI_RUNS real runs of a 10-node chain (the
+    first executes, the rest are cached): 1,000 runs, 10,000 executions. Target: every page
+    under 300 ms (the server's time, median of 15)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _pipeline_file(Path(tmp), 10)
+        print(f"  10-node chain; generating {UI_RUNS} runs (minutes) ...", flush=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(UI_WORKER),
+                str(path),
+                str(Path(tmp) / "root"),
+                "--runs",
+                str(UI_RUNS),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"ui worker failed:\n{proc.stderr[-4000:]}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows: list[Row] = [
+        (
+            f"store: {data['runs']} runs, {data['executions']} executions",
+            data["generation_s"],
+            "s",
+            "to generate",
+        )
+    ]
+    for name, m in data["pages"].items():
+        ms = m["median"] * 1000
+        rows.append(
+            (
+                f"page: {name}",
+                ms,
+                "ms",
+                f"max {m['max'] * 1000:.0f} ms; {_check(ms, 300, '< 300 ms')}",
+            )
+        )
     return rows
 
 
