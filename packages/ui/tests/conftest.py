@@ -3,8 +3,6 @@ session, and a client for the interface over it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,37 +11,15 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-PIPELINE = FIXTURES / "ui_pipeline.py"
 if str(FIXTURES) not in sys.path:
     sys.path.insert(0, str(FIXTURES))
+
+from ui_runs import run_pipeline  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Starlette 1.x's TestClient would rather have httpx2; httpx is what the stack pins.
     config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
-
-
-def run_pipeline(root: Path, **env: str) -> bool:
-    """One ``headrace run`` of fixtures/ui_pipeline.py, as a user runs it (its nodes' output
-    captured in their logs); whether it succeeded."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "headrace_core.cli",
-            "run",
-            str(PIPELINE),
-            "--pipeline-root",
-            str(root),
-        ],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    return proc.returncode == 0
 
 
 @pytest.fixture(scope="session")
