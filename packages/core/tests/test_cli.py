@@ -91,7 +91,7 @@ def test_plugins_table(run_cli: RunCli) -> None:
     assert ["artifact", "type", "Examples", "headrace-core", __version__] in [
         line.split() for line in lines[1:]
     ]
-    assert len(lines) == 1 + 20 + 1
+    assert len(lines) == 1 + 22 + 1
     assert lines[-1].split() == ["orchestrator", "local", "headrace-core", __version__]
 
 
@@ -100,7 +100,7 @@ def test_plugins_json(run_cli: RunCli) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     entries = data["entries"]
-    assert len(entries) == 21
+    assert len(entries) == 23
     for entry in entries:
         assert {"name", "kind", "distribution", "version"} <= set(entry)
         assert entry["kind"] == ("orchestrator" if entry["name"] == "local" else "artifact_type")

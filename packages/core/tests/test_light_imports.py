@@ -88,7 +88,7 @@ def test_import_load_plugins_and_compile_import_nothing_heavy() -> None:
         result = [len(document["nodes"]), len(manager.artifact_types)]
         """
     )
-    assert data == {"attempts": [], "loaded": [], "result": [14, 20]}
+    assert data == {"attempts": [], "loaded": [], "result": [14, 22]}
 
 
 def test_cli_compile_imports_nothing_heavy(tmp_path: Path) -> None:
