@@ -216,7 +216,9 @@ class LocalDagRunner:
         if self.isolation == "in-process":
             apply_environment(document["nodes"])
         result = RunResult(session.pipeline_name, session.run_id, session.store.url)
-        ir_path = self._ir_file(session) if self.isolation == "subprocess" else None
+        # Written for in-process runs too: it is the run's graph for readers of the store
+        # (headrace ui draws a run in progress from it, nodes not yet run included).
+        ir_path = self._ir_file(session)
 
         nodes = {n["id"]: n for n in document["nodes"]}
         pending = list(selected)
@@ -278,8 +280,8 @@ class LocalDagRunner:
         session.finish(result.succeeded)
         return result
 
-    def _launch(self, session: RunSession, node_id: str, ir_path: str | None) -> NodeResult:
-        if ir_path is None:
+    def _launch(self, session: RunSession, node_id: str, ir_path: str) -> NodeResult:
+        if self.isolation == "in-process":
             try:
                 return launch_node(
                     session, node_id, on_start=lambda n: self._emit(NodeEvent(n, Status.RUNNING))
