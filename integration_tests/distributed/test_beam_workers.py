@@ -217,8 +217,8 @@ def _statistics(uri: Path) -> dict[str, Any]:
 
 
 def _schema(uri: Path) -> str:
-    """The schema with its features by name: their order follows the statistics', which
-    depends on how the workers' partial results were merged."""
+    """The schema with its features and string domains by name: their order follows the
+    statistics', which depends on how the workers' partial results were merged."""
     from google.protobuf import text_format
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -232,6 +232,8 @@ def _by_name(schema: Any) -> str:
     copy.CopyFrom(schema)
     del copy.feature[:]
     copy.feature.extend(sorted(schema.feature, key=lambda f: f.name))
+    del copy.string_domain[:]
+    copy.string_domain.extend(sorted(schema.string_domain, key=lambda d: d.name))
     return str(text_format.MessageToString(copy))
 
 
